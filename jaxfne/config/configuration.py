@@ -1,0 +1,622 @@
+"""The declarative, immutable, chainable model configuration."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..errors import ConfigurationError
+from . import schema as S
+from .validate import check_bool, check_int, check_keys, check_number, check_option, check_str
+
+__all__ = ["Configuration", "configuration"]
+
+_SECTIONS = ("runtime", "columns", "cell_types", "connectivity", "emitter", "stimuli", "probes")
+
+
+def _jsonable(value: Any) -> Any:
+    """Deep-copy ``value`` into plain JSON types (inf kept as float)."""
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "tolist"):  # numpy scalars and arrays
+        return _jsonable(value.tolist())
+    return value
+
+
+class Configuration:
+    """Declarative jaxfne model configuration.
+
+    Every method validates its arguments at once and returns a **new** configuration, so calls chain
+    and an existing object never changes. The whole configuration is a plain dict
+    (:meth:`to_dict` / :meth:`from_dict`, :meth:`to_yaml` / :meth:`from_yaml`) with a stable content
+    hash (:attr:`sha256`); that is how Hydra composes it and how zarr stores carry it.
+
+    Example
+    -------
+    >>> import jaxfne as jtfne
+    >>> cfg = (jtfne.Configuration()
+    ...        .runtime(seed=7, dtype="float32", duration_ms=1000.0, dt_ms=0.1)
+    ...        .column("V1", layers=["L2/3", "L4", "L5"], n=100)
+    ...        .cell_types({"E": 0.8, "I": 0.2})
+    ...        .connectivity()
+    ...        .set_emitter("izhikevich", "cortical_eig")
+    ...        .probes(["MUA-proxy", "source-proxy", "LFP-proxy"]))
+    >>> cfg.sha256[:12] == jtfne.Configuration.from_dict(cfg.to_dict()).sha256[:12]
+    True
+    """
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, Any] | None = None):
+        base = {
+            "runtime": dict(S.RUNTIME_DEFAULTS),
+            "columns": [],
+            "cell_types": {"fractions": {"E": 0.8, "I": 0.2}, "per_layer": {}},
+            "connectivity": {},
+            "emitter": {"family": "izhikevich", "preset": "RS", "per_type": {}, "scheme": None,
+                        "drive": "preset", "capacitance_pF": 100.0, "params": {}},
+            "stimuli": [],
+            "probes": {"modes": ["SPK", "Vm", "I_syn"], "options": {}},
+        }
+        if data is not None:
+            check_keys("configuration", data, _SECTIONS + ("jaxfne_version",))
+            for key in _SECTIONS:
+                if key in data:
+                    base[key] = _jsonable(data[key])
+        object.__setattr__(self, "_data", base)
+
+    # -- immutability -------------------------------------------------------------------------
+    def __setattr__(self, name, value):  # noqa: D105
+        raise AttributeError("Configuration is immutable: its methods return a new object")
+
+    def _with(self, section: str, value: Any) -> Configuration:
+        data = copy.deepcopy(self._data)
+        data[section] = _jsonable(value)
+        return Configuration(data)
+
+    # -- sections -------------------------------------------------------------------------------
+    def runtime(self, **kwargs: Any) -> Configuration:
+        """Set runtime metadata.
+
+        Parameters
+        ----------
+        seed : int
+            Seed of the JAX PRNG (default 0). Same configuration + seed + platform -> same arrays.
+        dtype : {"float32", "float64"}
+            Floating-point type of the state (default ``"float32"``).
+        duration_ms : float
+            Biological duration, ms (default 1000).
+        dt_ms : float
+            Integration step, ms (default 0.1); must not exceed ``duration_ms``.
+        """
+        check_keys("runtime", kwargs, tuple(S.RUNTIME_DEFAULTS))
+        rt = dict(self._data["runtime"])
+        rt.update(kwargs)
+        rt["seed"] = check_int("runtime.seed", rt["seed"], lo=0, hi=2**32 - 1)
+        check_option("runtime.dtype", rt["dtype"], S.DTYPES)
+        rt["duration_ms"] = check_number("runtime.duration_ms", rt["duration_ms"], lo=0, lo_open=True)
+        rt["dt_ms"] = check_number("runtime.dt_ms", rt["dt_ms"], lo=0, lo_open=True)
+        if rt["dt_ms"] > rt["duration_ms"]:
+            raise ConfigurationError(
+                "runtime.dt_ms", rt["dt_ms"], f"a step no longer than duration_ms={rt['duration_ms']:g}"
+            )
+        return self._with("runtime", rt)
+
+    def column(
+        self,
+        name: str,
+        layers: Sequence[str],
+        n: int,
+        *,
+        depths_um: Mapping[str, Sequence[float]] | None = None,
+        layer_fractions: Mapping[str, float] | None = None,
+        radius_um: float = 200.0,
+        position_um: Sequence[float] = (0.0, 0.0),
+    ) -> Configuration:
+        """Declare one cortical column.
+
+        Parameters
+        ----------
+        name : str
+            Unique column name.
+        layers : list of str
+            Layer labels, top to bottom. Known labels (L1, L2/3, L4, L5, L6, L2, L3, L6a, L6b) have
+            default depth ranges (:mod:`jaxfne.presets.layers`); others need ``depths_um``.
+        n : int
+            Number of neurons in the column (>= 1).
+        depths_um : dict, optional
+            ``{layer: (top, bottom)}`` depth below the pia, µm; overrides the defaults.
+        layer_fractions : dict, optional
+            Share of ``n`` per layer (sums to 1). Default: relative layer sizes of
+            :data:`jaxfne.presets.layers.LAYER_NEURON_FRACTIONS`.
+        radius_um : float
+            Radius of the column's disc, µm (default 200, about a rodent barrel).
+        position_um : (x, y)
+            Lateral position of the column axis, µm.
+        """
+        name = check_str("column.name", name)
+        if any(c["name"] == name for c in self._data["columns"]):
+            raise ConfigurationError("column.name", name, "a name not used by another column")
+        if isinstance(layers, str) or not isinstance(layers, Sequence) or len(layers) == 0:
+            raise ConfigurationError("column.layers", layers, "a non-empty list of layer labels")
+        for i, lab in enumerate(layers):
+            check_str(f"column.layers[{i}]", lab)
+        if len(set(layers)) != len(layers):
+            raise ConfigurationError("column.layers", list(layers), "distinct layer labels")
+        n = check_int("column.n", n, lo=1)
+        radius_um = check_number("column.radius_um", radius_um, lo=0, lo_open=True)
+        if not isinstance(position_um, Sequence) or len(position_um) != 2:
+            raise ConfigurationError("column.position_um", position_um, "a pair (x, y) in µm")
+        pos = [check_number(f"column.position_um[{i}]", v) for i, v in enumerate(position_um)]
+        from ..presets.layers import layer_depths
+
+        try:
+            depths = layer_depths(list(layers), dict(depths_um or {}))
+        except ValueError as exc:
+            raise ConfigurationError("column.depths_um", dict(depths_um or {}), str(exc)) from None
+        for lab, (top, bottom) in depths.items():
+            top = check_number(f"column.depths_um.{lab}[0]", top, lo=0)
+            bottom = check_number(f"column.depths_um.{lab}[1]", bottom, lo=0)
+            if bottom <= top:
+                raise ConfigurationError(
+                    f"column.depths_um.{lab}", [top, bottom], "(top, bottom) with bottom deeper than top"
+                )
+        if layer_fractions is not None:
+            check_keys("column.layer_fractions", layer_fractions, tuple(layers))
+            fr = [check_number(f"column.layer_fractions.{k}", v, lo=0) for k, v in layer_fractions.items()]
+            if not math.isclose(sum(fr), 1.0, abs_tol=1e-9):
+                raise ConfigurationError("column.layer_fractions", dict(layer_fractions), "fractions summing to 1")
+        col = {
+            "name": name,
+            "layers": list(layers),
+            "n": n,
+            "depths_um": {k: [float(v[0]), float(v[1])] for k, v in depths.items()},
+            "layer_fractions": None if layer_fractions is None else dict(layer_fractions),
+            "radius_um": radius_um,
+            "position_um": pos,
+        }
+        return self._with("columns", self._data["columns"] + [col])
+
+    def cell_types(
+        self, cell_type_map: Mapping[str, float], *, per_layer: Mapping[str, Mapping[str, float]] | None = None
+    ) -> Configuration:
+        """Define the excitatory/inhibitory make-up of every column.
+
+        Parameters
+        ----------
+        cell_type_map : dict
+            ``{"E": 0.8, "I": 0.2}`` (fractions summing to 1) or ``{"E": 80, "I": 20}`` (integer counts
+            summing to each column's ``n``). Keys: ``"E"`` and/or ``"I"``.
+        per_layer : dict, optional
+            ``{layer: {"E": ..., "I": ...}}`` fractions overriding the map in one layer.
+        """
+        fr = self._check_type_map("cell_types", cell_type_map)
+        for col in self._data["columns"]:
+            self._check_counts_fit(fr, col)
+        pl = {}
+        for lab, m in (per_layer or {}).items():
+            f = self._check_type_map(f"cell_types.per_layer.{lab}", m)
+            if _is_counts(f):
+                raise ConfigurationError(f"cell_types.per_layer.{lab}", m, "fractions summing to 1")
+            pl[lab] = f
+        return self._with("cell_types", {"fractions": fr, "per_layer": pl})
+
+    @staticmethod
+    def _check_type_map(field: str, m: Mapping[str, float]) -> dict:
+        if not isinstance(m, Mapping) or not m:
+            raise ConfigurationError(field, m, 'a non-empty mapping such as {"E": 0.8, "I": 0.2}')
+        check_keys(field, m, ("E", "I"))
+        vals = {k: check_number(f"{field}.{k}", v, lo=0) for k, v in m.items()}
+        if sum(vals.values()) <= 0:
+            raise ConfigurationError(field, dict(m), "at least one positive entry")
+        if all(float(v).is_integer() for v in m.values()) and sum(vals.values()) > 1:
+            return {k: int(v) for k, v in vals.items()}
+        if not math.isclose(sum(vals.values()), 1.0, abs_tol=1e-9):
+            raise ConfigurationError(field, dict(m), "fractions summing to 1, or integer counts summing to n")
+        return vals
+
+    @staticmethod
+    def _check_counts_fit(fr: Mapping[str, float], col: Mapping[str, Any]) -> None:
+        if _is_counts(fr) and sum(fr.values()) != col["n"]:
+            raise ConfigurationError(
+                "cell_types", dict(fr), f"counts summing to n={col['n']} of column {col['name']!r}"
+            )
+
+    def connectivity(self, **kwargs: Any) -> Configuration:
+        """Declare synaptic connectivity; see :data:`jaxfne.config.schema.CONNECTIVITY_DEFAULTS`.
+
+        With no arguments: ``rule="auto"`` picks the emitter preset's published connectivity when it
+        has one (``cortical_eig``: Izhikevich 2003 all-to-all, weights 0.5 U(0,1) excitatory and
+        -U(0,1) inhibitory, instantaneous synapses, one-step delay), else a sparse random network
+        (Brunel 2000 epsilon = 0.1, exponential current synapses with AMPA/GABA_A decay times,
+        Potjans-Diesmann delays 1.5/0.75 ms with relative SD 0.5). Keys: ``rule``, ``recurrent``,
+        ``p``, ``indegree``, ``weights``, ``weight_scale``, ``weight_distribution``, ``weight_rel_sd``,
+        ``synapse``, ``tau_syn_ms``, ``delay_ms``, ``delay_rel_sd``, ``delay_distribution``,
+        ``autapses``, ``inter_column``, ``plasticity`` (pair-based STDP, off by default),
+        ``propagation`` (``"event"``, ``"dense"`` or ``"auto"``) and ``max_spikes_per_step``.
+        """
+        check_keys("connectivity", kwargs, tuple(S.CONNECTIVITY_DEFAULTS))
+        c = dict(self._data["connectivity"])
+        c.update(kwargs)
+        _check_connectivity(c)
+        return self._with("connectivity", c)
+
+    def set_emitter(
+        self,
+        family: str,
+        preset: str,
+        *,
+        per_type: Mapping[str, str] | None = None,
+        scheme: str | None = None,
+        drive: str = "preset",
+        capacitance_pF: float = 100.0,
+        params: Mapping[str, float] | None = None,
+    ) -> Configuration:
+        """Set the neuron model family and its literature preset.
+
+        Parameters
+        ----------
+        family : {"izhikevich"}
+        preset : str
+            An Izhikevich 2004 feature (``"tonic_spiking"``, ...), a 2003 class (``"RS"``, ``"FS"``, ...)
+            or ``"cortical_eig"`` (the heterogeneous Izhikevich 2003 network).
+        per_type : dict, optional
+            Another preset for one cell type, e.g. ``{"I": "FS"}``.
+        scheme : {"sequential_euler", "split_half_step", "euler"}, optional
+            Numerical scheme; default the preset's published one (recorded with the run).
+        drive : {"preset", "none"}
+            ``"preset"`` applies the preset's published stimulus protocol (or, for ``cortical_eig``,
+            the thalamic Gaussian input) on top of any :meth:`stimulus`.
+        capacitance_pF : float
+            Izhikevich's equations are per unit capacitance (currents in mV/ms = pA/pF); currents are
+            reported in pA as ``capacitance_pF`` x model current (default 100 pF, Izhikevich 2007 RS cell).
+        params : dict, optional
+            Overrides of single parameters for every cell (``a``, ``b``, ``c``, ``d``, ``v_peak``, ...).
+        """
+        check_option("emitter.family", family, S.EMITTER_FAMILIES)
+        from ..presets import emitter_preset_names
+
+        names = emitter_preset_names(family)
+        check_option("emitter.preset", preset, names)
+        pt = dict(per_type or {})
+        check_keys("emitter.per_type", pt, ("E", "I"))
+        for k, v in pt.items():
+            check_option(f"emitter.per_type.{k}", v, [n for n in names if n != "cortical_eig"])
+        if preset == "cortical_eig" and pt:
+            raise ConfigurationError("emitter.per_type", pt, "nothing with cortical_eig (it defines E and I)")
+        if scheme is not None:
+            check_option("emitter.scheme", scheme, S.SCHEMES)
+        check_option("emitter.drive", drive, ("preset", "none"))
+        capacitance_pF = check_number("emitter.capacitance_pF", capacitance_pF, lo=0, lo_open=True)
+        allowed = ("a", "b", "c", "d", "v0", "u0", "k2", "k1", "k0", "u_v_offset", "u_decay", "v_peak")
+        prm = dict(params or {})
+        check_keys("emitter.params", prm, allowed)
+        prm = {k: check_number(f"emitter.params.{k}", v) for k, v in prm.items()}
+        em = {"family": family, "preset": preset, "per_type": pt, "scheme": scheme, "drive": drive,
+              "capacitance_pF": capacitance_pF, "params": prm}
+        return self._with("emitter", em)
+
+    def stimulus(self, kind: str, target: Mapping[str, str] | str = "all", **params: Any) -> Configuration:
+        """Add a stimulus (currents in the emitter's units, times in ms).
+
+        Parameters
+        ----------
+        kind : {"step", "pulse", "ramp", "series", "poisson", "gaussian"}
+            See :data:`jaxfne.config.schema.STIMULUS_DEFAULTS` for each kind's parameters.
+        target : "all" or dict
+            Selection by ``column``, ``layer`` and/or ``cell_type``, e.g. ``{"layer": "L4"}``.
+        """
+        check_option("stimulus.kind", kind, S.STIMULUS_KINDS)
+        defaults = S.STIMULUS_DEFAULTS[kind]
+        check_keys(f"stimulus[{kind}]", params, tuple(defaults))
+        p = dict(defaults)
+        p.update(params)
+        _check_stimulus(kind, p)
+        tgt = _check_target(target)
+        return self._with("stimuli", self._data["stimuli"] + [{"kind": kind, "target": tgt, **p}])
+
+    def probes(self, modes: Sequence[str], **kwargs: Any) -> Configuration:
+        """Declare what to record.
+
+        Parameters
+        ----------
+        modes : list of str
+            Any of ``SPK``, ``Vm``, ``I_syn``, ``MUA-proxy``, ``source-proxy``, ``LFP-proxy``,
+            ``CSD-proxy``, ``EEG-proxy``, ``MEG-proxy``, ``EMM-proxy``.
+        name : str, optional
+            Probe name (default ``"multimodal_probe"``).
+        **kwargs
+            Options of :data:`jaxfne.config.schema.PROBE_OPTIONS` (contacts, bins, head model, ...).
+        """
+        if isinstance(modes, str) or not isinstance(modes, Sequence) or not modes:
+            raise ConfigurationError("probes.modes", modes, "a non-empty list of " + ", ".join(S.PROBE_MODES))
+        for i, m in enumerate(modes):
+            check_option(f"probes.modes[{i}]", m, S.PROBE_MODES)
+        check_keys("probes", kwargs, tuple(S.PROBE_OPTIONS))
+        opts = dict(kwargs)
+        _check_probe_options(opts)
+        return self._with("probes", {"modes": list(dict.fromkeys(modes)), "options": opts})
+
+    # -- views ------------------------------------------------------------------------------------
+    @property
+    def runtime_spec(self) -> dict:
+        return copy.deepcopy(self._data["runtime"])
+
+    @property
+    def columns(self) -> list[dict]:
+        return copy.deepcopy(self._data["columns"])
+
+    @property
+    def cell_type_spec(self) -> dict:
+        return copy.deepcopy(self._data["cell_types"])
+
+    @property
+    def connectivity_spec(self) -> dict:
+        """The connectivity keys given so far (unset keys take their documented default)."""
+        c = copy.deepcopy(S.CONNECTIVITY_DEFAULTS)
+        c.update(copy.deepcopy(self._data["connectivity"]))
+        return c
+
+    @property
+    def emitter_spec(self) -> dict:
+        return copy.deepcopy(self._data["emitter"])
+
+    @property
+    def stimuli(self) -> list[dict]:
+        return copy.deepcopy(self._data["stimuli"])
+
+    @property
+    def probe_spec(self) -> dict:
+        """Probe modes and every option, defaults filled in."""
+        opts = copy.deepcopy(S.PROBE_OPTIONS)
+        opts.update(copy.deepcopy(self._data["probes"]["options"]))
+        return {"modes": list(self._data["probes"]["modes"]), "options": opts}
+
+    # -- serialisation -------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        """A plain, JSON-safe dict of the whole configuration."""
+        return copy.deepcopy(self._data)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Configuration:
+        """Rebuild (and re-validate) a configuration from :meth:`to_dict` output."""
+        if not isinstance(data, Mapping):
+            raise ConfigurationError("configuration", data, "a mapping with sections " + ", ".join(_SECTIONS))
+        check_keys("configuration", data, _SECTIONS + ("jaxfne_version",))
+        cfg = cls()
+        if "runtime" in data:
+            cfg = cfg.runtime(**data["runtime"])
+        for col in data.get("columns", []):
+            col = dict(col)
+            cfg = cfg.column(col.pop("name"), col.pop("layers"), col.pop("n"), **col)
+        if "cell_types" in data:
+            ct = data["cell_types"]
+            cfg = cfg.cell_types(ct["fractions"], per_layer=ct.get("per_layer") or None)
+        if "connectivity" in data:
+            cfg = cfg.connectivity(**data["connectivity"])
+        if "emitter" in data:
+            em = dict(data["emitter"])
+            cfg = cfg.set_emitter(em.pop("family"), em.pop("preset"), **em)
+        for st in data.get("stimuli", []):
+            st = dict(st)
+            cfg = cfg.stimulus(st.pop("kind"), st.pop("target", "all"), **st)
+        if "probes" in data:
+            pr = data["probes"]
+            cfg = cfg.probes(pr["modes"], **pr.get("options", {}))
+        return cfg
+
+    def to_yaml(self) -> str:
+        import yaml
+
+        return yaml.safe_dump(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_yaml(cls, text: str) -> Configuration:
+        import yaml
+
+        return cls.from_dict(yaml.safe_load(text))
+
+    def to_json(self) -> str:
+        """Canonical JSON (sorted keys, no spaces): the text that :attr:`sha256` hashes."""
+        return json.dumps(self._data, sort_keys=True, separators=(",", ":"), allow_nan=True)
+
+    @property
+    def sha256(self) -> str:
+        """Content hash of the configuration (stable across processes and key order)."""
+        return hashlib.sha256(self.to_json().encode()).hexdigest()
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Configuration) and self.to_json() == other.to_json()
+
+    def __hash__(self) -> int:
+        return hash(self.to_json())
+
+    def __repr__(self) -> str:
+        cols = ", ".join(f"{c['name']}(n={c['n']})" for c in self._data["columns"]) or "no columns"
+        em = self._data["emitter"]
+        return f"Configuration({cols}; {em['family']}/{em['preset']}; probes={self._data['probes']['modes']})"
+
+
+def _is_counts(fr: Mapping[str, float]) -> bool:
+    return all(isinstance(v, int) for v in fr.values()) and sum(fr.values()) > 1
+
+
+def _check_pair_map(field: str, m: Any, *, lo: float | None, hi: float | None) -> None:
+    if isinstance(m, (int, float)) and not isinstance(m, bool):
+        check_number(field, m, lo=lo, hi=hi)
+        return
+    if not isinstance(m, Mapping):
+        raise ConfigurationError(field, m, 'a number or a mapping such as {"E->E": 0.1}')
+    for k, v in m.items():
+        if not isinstance(k, str) or k.count("->") != 1:
+            raise ConfigurationError(f"{field}.{k}", v, 'keys "PRE->POST" (cell types or populations such as "L4E->L2/3E")')
+        check_number(f"{field}.{k}", v, lo=lo, hi=hi)
+
+
+def _check_type_values(field: str, m: Any, **bounds: Any) -> None:
+    if isinstance(m, (int, float)) and not isinstance(m, bool):
+        check_number(field, m, **bounds)
+        return
+    if not isinstance(m, Mapping):
+        raise ConfigurationError(field, m, 'a number or a mapping {"E": ..., "I": ...}')
+    check_keys(field, m, ("E", "I"))
+    for k, v in m.items():
+        check_number(f"{field}.{k}", v, **bounds)
+
+
+def _check_connectivity(c: Mapping[str, Any]) -> None:
+    d = dict(S.CONNECTIVITY_DEFAULTS)
+    d.update(c)
+    check_option("connectivity.rule", d["rule"], S.CONNECTIVITY_RULES)
+    check_bool("connectivity.recurrent", d["recurrent"])
+    check_bool("connectivity.autapses", d["autapses"])
+    _check_pair_map("connectivity.p", d["p"], lo=0.0, hi=1.0)
+    if d["indegree"] is not None:
+        if isinstance(d["indegree"], Mapping):
+            check_keys("connectivity.indegree", d["indegree"], ("E", "I"))
+            for k, v in d["indegree"].items():
+                check_int(f"connectivity.indegree.{k}", v, lo=0)
+        else:
+            raise ConfigurationError("connectivity.indegree", d["indegree"], 'a mapping {"E": K_E, "I": K_I}')
+    elif d["rule"] == "fixed_indegree":
+        raise ConfigurationError("connectivity.indegree", None, 'a mapping {"E": K_E, "I": K_I} with rule="fixed_indegree"')
+    w = d["weights"]
+    if not isinstance(w, Mapping):
+        raise ConfigurationError("connectivity.weights", w, 'a mapping {"E": w_E > 0, "I": w_I < 0}')
+    check_keys("connectivity.weights", w, ("E", "I"))
+    if "E" in w:
+        check_number("connectivity.weights.E", w["E"], lo=0)
+    if "I" in w:
+        check_number("connectivity.weights.I", w["I"], hi=0)
+    check_number("connectivity.weight_scale", d["weight_scale"], lo=0)
+    check_option("connectivity.weight_distribution", d["weight_distribution"], S.WEIGHT_DISTRIBUTIONS)
+    check_number("connectivity.weight_rel_sd", d["weight_rel_sd"], lo=0)
+    check_option("connectivity.synapse", d["synapse"], S.SYNAPSE_KINDS)
+    _check_type_values("connectivity.tau_syn_ms", d["tau_syn_ms"], lo=0, lo_open=True)
+    _check_type_values("connectivity.delay_ms", d["delay_ms"], lo=0)
+    check_number("connectivity.delay_rel_sd", d["delay_rel_sd"], lo=0)
+    check_option("connectivity.delay_distribution", d["delay_distribution"], S.DELAY_DISTRIBUTIONS)
+    if d["inter_column"] is not None:
+        ic = d["inter_column"]
+        check_keys("connectivity.inter_column", ic, tuple(S.INTER_COLUMN_DEFAULTS))
+        if "p" in ic:
+            check_number("connectivity.inter_column.p", ic["p"], lo=0, hi=1)
+        if "weight_scale" in ic:
+            check_number("connectivity.inter_column.weight_scale", ic["weight_scale"], lo=0)
+        if "delay_ms" in ic:
+            check_number("connectivity.inter_column.delay_ms", ic["delay_ms"], lo=0)
+        for i, t in enumerate(ic.get("types", ["E"])):
+            check_option(f"connectivity.inter_column.types[{i}]", t, ("E", "I"))
+    if d["plasticity"] is not None:
+        pl = d["plasticity"]
+        check_keys("connectivity.plasticity", pl, tuple(S.STDP_DEFAULTS))
+        check_option("connectivity.plasticity.rule", pl.get("rule", "stdp"), ("stdp",))
+        for k in ("tau_plus_ms", "tau_minus_ms"):
+            if k in pl:
+                check_number(f"connectivity.plasticity.{k}", pl[k], lo=0, lo_open=True)
+        for k in ("A_plus", "A_minus", "w_min"):
+            if k in pl:
+                check_number(f"connectivity.plasticity.{k}", pl[k], lo=0)
+        if pl.get("w_max") is not None:
+            check_number("connectivity.plasticity.w_max", pl["w_max"], lo=pl.get("w_min", 0.0), lo_open=True)
+    check_option("connectivity.propagation", d["propagation"], S.PROPAGATION)
+    if d["max_spikes_per_step"] is not None:
+        check_int("connectivity.max_spikes_per_step", d["max_spikes_per_step"], lo=1)
+
+
+def _check_target(target: Any) -> dict:
+    if target == "all":
+        return {}
+    if not isinstance(target, Mapping):
+        raise ConfigurationError("stimulus.target", target, '"all" or a mapping with column/layer/cell_type')
+    check_keys("stimulus.target", target, S.TARGET_KEYS)
+    for k, v in target.items():
+        if k == "cell_type":
+            check_option("stimulus.target.cell_type", v, ("E", "I"))
+        else:
+            check_str(f"stimulus.target.{k}", v)
+    return dict(target)
+
+
+def _check_stimulus(kind: str, p: dict) -> None:
+    f = f"stimulus[{kind}]"
+    for k in ("start_ms",):
+        if k in p:
+            p[k] = check_number(f"{f}.{k}", p[k], lo=0)
+    if "stop_ms" in p:
+        p["stop_ms"] = check_number(f"{f}.stop_ms", p["stop_ms"], lo=p.get("start_ms", 0.0), allow_inf=True)
+    if kind in ("step", "pulse"):
+        p["amplitude"] = check_number(f"{f}.amplitude", p["amplitude"])
+    if kind == "pulse":
+        p["width_ms"] = check_number(f"{f}.width_ms", p["width_ms"], lo=0, lo_open=True)
+        if p["times_ms"] is not None:
+            if not isinstance(p["times_ms"], Sequence) or not p["times_ms"]:
+                raise ConfigurationError(f"{f}.times_ms", p["times_ms"], "a non-empty list of onset times in ms")
+            p["times_ms"] = [check_number(f"{f}.times_ms[{i}]", t, lo=0) for i, t in enumerate(p["times_ms"])]
+    if kind == "ramp":
+        p["slope_per_ms"] = check_number(f"{f}.slope_per_ms", p["slope_per_ms"])
+        p["offset"] = check_number(f"{f}.offset", p["offset"])
+    if kind == "series":
+        vals = p["values"]
+        if not isinstance(vals, Sequence) or isinstance(vals, str) or len(vals) == 0:
+            raise ConfigurationError(f"{f}.values", vals, "a non-empty list of currents")
+        p["values"] = [check_number(f"{f}.values[{i}]", v) for i, v in enumerate(vals)]
+        p["dt_ms"] = check_number(f"{f}.dt_ms", p["dt_ms"], lo=0, lo_open=True)
+    if kind == "poisson":
+        p["rate_hz"] = check_number(f"{f}.rate_hz", p["rate_hz"], lo=0)
+        p["n_inputs"] = check_int(f"{f}.n_inputs", p["n_inputs"], lo=1)
+        p["weight"] = check_number(f"{f}.weight", p["weight"])
+    if kind == "gaussian":
+        p["mean"] = check_number(f"{f}.mean", p["mean"])
+        p["std"] = check_number(f"{f}.std", p["std"], lo=0)
+
+
+def _check_probe_options(o: dict) -> None:
+    f = "probes"
+    if "name" in o:
+        check_str(f"{f}.name", o["name"])
+    if o.get("record_neurons") is not None:
+        rn = o["record_neurons"]
+        if not isinstance(rn, Sequence) or isinstance(rn, str) or not rn:
+            raise ConfigurationError(f"{f}.record_neurons", rn, "None or a non-empty list of neuron indices")
+        o["record_neurons"] = [check_int(f"{f}.record_neurons[{i}]", v, lo=0) for i, v in enumerate(rn)]
+    if "record_every" in o:
+        check_int(f"{f}.record_every", o["record_every"], lo=1)
+    for k in ("bin_width_um", "contact_spacing_um", "sigma_S_per_m", "mua_radius_um", "mua_length_um", "bold_tr_ms"):
+        if k in o:
+            o[k] = check_number(f"{f}.{k}", o[k], lo=0, lo_open=True)
+    if o.get("n_contacts") is not None:
+        check_int(f"{f}.n_contacts", o["n_contacts"], lo=1)
+    if o.get("first_contact_depth_um") is not None:
+        o["first_contact_depth_um"] = check_number(f"{f}.first_contact_depth_um", o["first_contact_depth_um"], lo=0)
+    if "contact_offset_um" in o:
+        v = o["contact_offset_um"]
+        if not isinstance(v, Sequence) or len(v) != 2:
+            raise ConfigurationError(f"{f}.contact_offset_um", v, "a pair (x, y) in µm")
+    if "column_tilt_deg" in o:
+        o["column_tilt_deg"] = check_number(f"{f}.column_tilt_deg", o["column_tilt_deg"], lo=0, hi=90)
+    for k in ("csd_vaknin", "attribution"):
+        if k in o:
+            check_bool(f"{f}.{k}", o[k])
+    for k, choices in S.PROBE_OPTION_CHOICES.items():
+        if k in o:
+            check_option(f"{f}.{k}", o[k], choices)
+    if o.get("column_position_um") is not None:
+        v = o["column_position_um"]
+        if not isinstance(v, Sequence) or len(v) != 3:
+            raise ConfigurationError(f"{f}.column_position_um", v, "None or (x, y, z) in µm from the head centre")
+    for k in ("eeg_electrodes_um", "meg_sensors_um"):
+        v = o.get(k)
+        if v is not None and (not isinstance(v, Sequence) or not v or any(not isinstance(r, Sequence) or len(r) != 3 for r in v)):
+            raise ConfigurationError(f"{f}.{k}", v, "None or a list of (x, y, z) positions in µm")
+
+
+def configuration() -> Configuration:
+    """Create a new, empty :class:`Configuration` (same as ``Configuration()``)."""
+    return Configuration()

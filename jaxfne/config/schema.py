@@ -1,0 +1,127 @@
+"""What each section of a :class:`~jaxfne.Configuration` accepts, with documented defaults.
+
+Kept apart from the chainable class so that the Hydra schema, the docs and the checks share one table.
+"""
+
+from __future__ import annotations
+
+DTYPES = ("float32", "float64")
+
+RUNTIME_DEFAULTS = {"seed": 0, "dtype": "float32", "duration_ms": 1000.0, "dt_ms": 0.1}
+
+#: Probe modes of the seed API. SPK/Vm/I_syn are neuron-level; the rest are field proxies.
+PROBE_MODES = (
+    "SPK",
+    "Vm",
+    "I_syn",
+    "MUA-proxy",
+    "source-proxy",
+    "LFP-proxy",
+    "CSD-proxy",
+    "EEG-proxy",
+    "MEG-proxy",
+    "EMM-proxy",
+)
+
+#: Options of ``Configuration.probes(modes, **options)`` and their defaults.
+PROBE_OPTIONS = {
+    "name": "multimodal_probe",
+    # recording selection (neuron-level signals)
+    "record_neurons": None,  # None = all, or a list of neuron indices
+    "record_every": 1,  # keep every k-th step of V_m / I_syn
+    # laminar geometry of the field probes
+    "bin_width_um": 50.0,
+    "contact_spacing_um": 100.0,
+    "n_contacts": None,  # None = contacts through the whole column depth
+    "first_contact_depth_um": None,  # None = the top of the column
+    "contact_offset_um": [0.0, 0.0],  # lateral offset of the laminar probe from the column axis
+    "sigma_S_per_m": 0.3,
+    "csd_vaknin": False,
+    # MUA
+    "mua_kind": "radius",
+    "mua_radius_um": 100.0,
+    "mua_length_um": 75.0,
+    # head models
+    "column_position_um": None,  # None = on the z axis, 78 000 um from the head centre
+    # tilt of the column axis from the radial direction: 0 = gyral crown (MEG-silent), 90 = sulcal wall
+    "column_tilt_deg": 45.0,
+    "eeg_electrodes_um": None,  # None = 3 scalp electrodes above the column
+    "meg_sensors_um": None,  # None = 3 magnetometers 100-110 mm from the centre
+    "meg_model": "sarvas",
+    # metabolic proxy
+    "bold_tr_ms": 2000.0,
+    # per-population attribution of source / LFP / dipole
+    "attribution": False,
+}
+
+PROBE_OPTION_CHOICES = {"mua_kind": ("radius", "exponential"), "meg_model": ("sarvas", "infinite")}
+
+CONNECTIVITY_RULES = ("auto", "izhikevich2003", "pairwise_bernoulli", "fixed_indegree")
+SYNAPSE_KINDS = ("exponential", "delta")
+WEIGHT_DISTRIBUTIONS = ("constant", "normal", "lognormal", "uniform")
+DELAY_DISTRIBUTIONS = ("constant", "normal", "uniform")
+PROPAGATION = ("auto", "event", "dense")
+
+#: Documented defaults of ``Configuration.connectivity()``; "auto" picks the emitter preset's own
+#: connectivity when it has one (``cortical_eig`` -> Izhikevich 2003 all-to-all), else these values.
+CONNECTIVITY_DEFAULTS = {
+    "rule": "auto",
+    "recurrent": True,
+    # connection probability per pre->post cell type; keys "E->E" ... or population keys "L4E->L2/3E"
+    # Brunel (2000) J Comput Neurosci 8:183, sparse balanced network: epsilon = 0.1.
+    "p": {"E->E": 0.1, "E->I": 0.1, "I->E": 0.1, "I->I": 0.1},
+    "indegree": None,  # for rule="fixed_indegree": {"E": K_E, "I": K_I} inputs per neuron
+    # mean synaptic weight per presynaptic type, in the emitter's current units (Izhikevich: mV/ms,
+    # i.e. pA per pF); inhibitory weights are negative.
+    "weights": {"E": 0.6, "I": -2.4},
+    "weight_scale": 1.0,
+    "weight_distribution": "normal",
+    "weight_rel_sd": 0.1,  # Potjans & Diesmann (2014): relative SD 0.1
+    "synapse": "exponential",
+    # AMPA and GABA_A decay times, Destexhe, Mainen & Sejnowski (1998), Methods in Neuronal Modeling.
+    "tau_syn_ms": {"E": 5.0, "I": 10.0},
+    # Potjans & Diesmann (2014): 1.5 ms (E) and 0.75 ms (I), relative SD 0.5, truncated at dt.
+    "delay_ms": {"E": 1.5, "I": 0.75},
+    "delay_rel_sd": 0.5,
+    "delay_distribution": "normal",
+    "autapses": False,
+    "inter_column": None,  # {"p": 0.02, "weight_scale": 1.0, "delay_ms": 3.0}
+    "plasticity": None,  # {"rule": "stdp", ...}, see STDP_DEFAULTS
+    "propagation": "auto",
+    "max_spikes_per_step": None,  # None = chosen from N; chunked, never dropped
+}
+
+#: Pair-based additive STDP with all-to-all spike pairing via traces (Song, Miller & Abbott 2000,
+#: Nat Neurosci 3:919; Morrison, Diesmann & Gerstner 2008, Biol Cybern 98:459), on excitatory synapses.
+STDP_DEFAULTS = {
+    "rule": "stdp",
+    "tau_plus_ms": 20.0,
+    "tau_minus_ms": 20.0,
+    "A_plus": 0.01,  # fraction of w_max per pair
+    "A_minus": 0.0105,  # Song et al. 2000: A_minus/A_plus = 1.05
+    "w_min": 0.0,
+    "w_max": None,  # None = 2 x the mean excitatory weight
+}
+
+INTER_COLUMN_DEFAULTS = {"p": 0.02, "weight_scale": 1.0, "delay_ms": 3.0, "types": ["E"]}
+
+STIMULUS_KINDS = ("step", "pulse", "ramp", "series", "poisson", "gaussian")
+
+#: Each stimulus kind's parameters and defaults (currents in the emitter's units).
+STIMULUS_DEFAULTS = {
+    "step": {"amplitude": 10.0, "start_ms": 0.0, "stop_ms": float("inf")},
+    "pulse": {"amplitude": 10.0, "start_ms": 10.0, "width_ms": 1.0, "times_ms": None},
+    "ramp": {"slope_per_ms": 0.1, "start_ms": 0.0, "stop_ms": float("inf"), "offset": 0.0},
+    "series": {"values": None, "dt_ms": None, "start_ms": 0.0},
+    # Poisson spike trains from n_inputs external sources, each event a jump of `weight` in the
+    # excitatory synaptic current (Potjans & Diesmann 2014 background: 8 Hz per external synapse).
+    "poisson": {"rate_hz": 8.0, "n_inputs": 100, "weight": 0.6, "start_ms": 0.0, "stop_ms": float("inf")},
+    # White Gaussian current, std given per 1 ms step (Izhikevich 2003 "thalamic input"); for other dt
+    # the per-step std is std * sqrt(1 ms / dt) so the input's diffusion per ms does not change.
+    "gaussian": {"mean": 0.0, "std": 1.0, "start_ms": 0.0, "stop_ms": float("inf")},
+}
+
+TARGET_KEYS = ("column", "layer", "cell_type")
+
+EMITTER_FAMILIES = ("izhikevich",)
+SCHEMES = ("sequential_euler", "split_half_step", "euler")

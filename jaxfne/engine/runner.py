@@ -1,0 +1,189 @@
+"""One jit-compiled ``lax.scan`` over a chunk of time steps.
+
+The scan carries the state pytree; only what the probes asked for leaves the scan (reductions happen
+inside it, as diffrax ``SaveAt`` / vbjax monitors do). Random input is drawn from per-step keys
+``fold_in(key, step)``, so splitting a run into chunks does not change a single number.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+from . import FAMILIES
+from .synapses import dense_arrivals, dense_record, event_arrivals, event_propagate, stdp_update
+
+__all__ = ["Static", "init_carry", "chunk_fn"]
+
+
+@dataclass(frozen=True)
+class Static:
+    """Everything shape- or branch-determining (hashable: part of the compilation key)."""
+
+    n: int
+    dt: float
+    dtype: str
+    family: str
+    scheme: str
+    propagation: str  # "event" | "dense" | "none"
+    full_rows: bool
+    uniform_delay: int  # steps; 0 = heterogeneous
+    d_len: int
+    chunk: int
+    synapse: str
+    plastic: bool
+    n_wave: int
+    n_gauss: int
+    n_poisson: int
+    rec_vm: bool
+    rec_isyn: bool
+    n_bins: int  # 0 = no source profile
+    attribution: bool
+    n_pops: int
+    n_mua: int  # 0 = no MUA
+    rec_emm: bool
+
+
+def init_carry(static: Static, params: dict, struct: dict) -> dict:
+    dt = jnp.dtype(static.dtype)
+    fam = FAMILIES[static.family]
+    n = static.n
+    carry = {
+        "neuron": fam.init_state(params["neuron"], dt),
+        "I_e": jnp.zeros(n, dt),
+        "I_i": jnp.zeros(n, dt),
+        "bad": jnp.array([-1, -1], jnp.int32),
+    }
+    if static.propagation == "event":
+        carry["buf"] = jnp.zeros(2 * static.d_len * (n + 1), dt)
+    elif static.propagation == "dense":
+        carry["hist"] = jnp.zeros((static.d_len, n), dt)
+    if static.plastic:
+        carry["w"] = params["weights"].astype(dt)
+        carry["x_pre"] = jnp.zeros(n, dt)
+        carry["x_post"] = jnp.zeros(n, dt)
+    return carry
+
+
+def _draws(static: Static, params: dict, key, steps):
+    """Per-step Gaussian and Poisson input, [T, G, N] and [T, P, N]."""
+    dt = jnp.dtype(static.dtype)
+    out = {}
+    if static.n_gauss:
+        kg = jax.random.fold_in(key, 0)
+        out["z"] = jax.vmap(lambda k: jax.random.normal(jax.random.fold_in(kg, k), (static.n_gauss, static.n), dt))(steps)
+    if static.n_poisson:
+        kp = jax.random.fold_in(key, 1)
+        lam = params["poisson_rate_hz"] * params["poisson_n_inputs"] * static.dt * 1e-3  # [P]
+        out["pc"] = jax.vmap(
+            lambda k: jax.random.poisson(jax.random.fold_in(kp, k), lam[:, None], (static.n_poisson, static.n))
+        )(steps).astype(dt)
+    return out
+
+
+def _step(static: Static, params: dict, struct: dict, carry: dict, xs: dict):
+    dt_ = jnp.dtype(static.dtype)
+    n, dt = static.n, static.dt
+    k = xs["k"]
+    fam = FAMILIES[static.family]
+    is_exc = struct["is_exc"]
+    new = dict(carry)
+
+    # synaptic arrivals scheduled for this step
+    if static.propagation == "event":
+        new["buf"], arr = event_arrivals(carry["buf"], k, n, static.d_len)
+    elif static.propagation == "dense":
+        w_eff = (carry["w"] if static.plastic else params["weights"]) * params["weight_scale"]
+        arr = dense_arrivals(carry["hist"], k, w_eff, is_exc, d_len=static.d_len,
+                             uniform_delay=static.uniform_delay, delays=struct.get("delays"))
+    else:
+        arr = jnp.zeros((2, n), dt_)
+    exc_in, inh_in = arr[0], arr[1]
+    if static.n_poisson:
+        exc_in = exc_in + jnp.einsum("pn,p,pn->n", xs["pc"], params["poisson_weight"], struct["poisson_mask"])
+    if static.synapse == "exponential":
+        i_e = carry["I_e"] * jnp.exp(-dt / params["tau_syn_ms"][0]) + exc_in
+        i_i = carry["I_i"] * jnp.exp(-dt / params["tau_syn_ms"][1]) + inh_in
+    else:  # delta: the arriving charge (weight x 1 ms) delivered within this step
+        i_e = exc_in / dt
+        i_i = inh_in / dt
+    new["I_e"], new["I_i"] = i_e, i_i
+
+    i_ext = jnp.zeros(n, dt_)
+    if static.n_wave:
+        i_ext = i_ext + (xs["wave"] * params["stim_gain"]) @ struct["wave_mask"]
+    if static.n_gauss:
+        scale = jnp.sqrt(jnp.asarray(1.0 / dt, dt_))
+        g = params["gauss_mean"][:, None] + params["gauss_std"][:, None] * scale * xs["z"]
+        i_ext = i_ext + jnp.sum(g * struct["gauss_mask"], axis=0)
+
+    neuron, v_sample, s = fam.step(params["neuron"], carry["neuron"], i_e + i_i + i_ext, dt, static.scheme)
+    new["neuron"] = neuron
+
+    # propagate this step's spikes
+    if static.propagation == "event":
+        new["buf"] = event_propagate(new["buf"], s, k, struct["targets"], params["weights"] * params["weight_scale"],
+                                     struct["delays"], is_exc, n=n, d_len=static.d_len, chunk=static.chunk,
+                                     full_rows=static.full_rows, uniform_delay=static.uniform_delay)
+    elif static.propagation == "dense":
+        new["hist"] = dense_record(carry["hist"], s, k, static.d_len)
+    if static.plastic:
+        new["w"], new["x_pre"], new["x_post"] = stdp_update(carry["w"], s, carry["x_pre"], carry["x_post"],
+                                                            struct["plastic_mask"], params["stdp"], dt)
+
+    # first non-finite membrane potential: step and population
+    finite = jnp.isfinite(neuron["v"])
+    first_bad = jnp.argmin(finite)
+    hit = (~jnp.all(finite)) & (carry["bad"][0] < 0)
+    new["bad"] = jnp.where(hit, jnp.stack([k, struct["pop_index"][first_bad]]).astype(jnp.int32), carry["bad"])
+
+    out = {"spikes": s > 0.5}
+    cap = params["capacitance_pF"]
+    rec = struct.get("record_idx")
+    if static.rec_vm:
+        out["V_m"] = v_sample if rec is None else v_sample[rec]
+    if static.rec_isyn:
+        isyn = (i_e + i_i) * cap
+        out["I_syn"] = isyn if rec is None else isyn[rec]
+    if static.n_bins:
+        ie_pa, ii_pa = i_e * cap, i_i * cap
+        if static.attribution:
+            out["source_pop_pA"] = (jnp.einsum("n,np,nb->pb", ie_pa, struct["pop_onehot"], struct["basis_exc"])
+                                    + jnp.einsum("n,np,nb->pb", ii_pa, struct["pop_onehot"], struct["basis_inh"]))
+            out["source_pA"] = out["source_pop_pA"].sum(0)
+        else:
+            out["source_pA"] = ie_pa @ struct["basis_exc"] + ii_pa @ struct["basis_inh"]
+    if static.n_mua:
+        out["MUA"] = s @ struct["mua_weights"]
+    if static.rec_emm:
+        exc_events = jnp.sum(s * is_exc * struct["out_degree"])
+        inh_events = jnp.sum(s * (1 - is_exc) * struct["out_degree"])
+        if static.n_poisson:
+            exc_events = exc_events + jnp.sum(xs["pc"] * struct["poisson_mask"])
+        out["emm_counts"] = jnp.stack([jnp.sum(s), exc_events, inh_events])
+    return new, out
+
+
+@functools.lru_cache(maxsize=64)
+def chunk_fn(static: Static, batched_key: bool, batched_params: bool):
+    """The compiled ``run(params, struct, carry, key, step0, wave) -> (carry, outputs)`` of one chunk.
+
+    With ``batched_key`` (and ``batched_params``) the function is ``vmap``-ed over a leading seed axis
+    of ``key`` and ``carry`` (and of ``params``): a sweep is one call.
+    """
+
+    def run(params, struct, carry, key, step0, wave):
+        t_len = wave.shape[0]
+        steps = step0 + jnp.arange(t_len, dtype=jnp.int32)
+        xs = {"k": steps, **_draws(static, params, key, steps)}
+        if static.n_wave:
+            xs["wave"] = wave
+        return lax.scan(functools.partial(_step, static, params, struct), carry, xs)
+
+    if batched_key:
+        run = jax.vmap(run, in_axes=(0 if batched_params else None, None, 0, 0, None, None))
+    return jax.jit(run)

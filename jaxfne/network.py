@@ -1,0 +1,217 @@
+"""Connectivity: turn the connectivity spec into synapse arrays (COO, then padded out-rows).
+
+The one place random connectivity is drawn. Weights are in the emitter's current units (Izhikevich:
+mV/ms = pA/pF) before ``weight_scale``, which stays a parameter leaf so it can be swept or
+differentiated without a rebuild. Delays are stored in ms and turned into steps when the step is known.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import schema as S
+from .errors import ConfigurationError
+from .neurons import NeuronTable
+from .presets import cortical_eig
+
+__all__ = ["Synapses", "build_synapses", "resolve_connectivity"]
+
+
+@dataclass(frozen=True)
+class Synapses:
+    """Synapses as coordinate lists, sorted by presynaptic neuron.
+
+    Attributes
+    ----------
+    pre, post : ndarray of int32, [synapse]
+    weight : ndarray of float64, [synapse]
+        Before ``weight_scale``; excitatory >= 0, inhibitory <= 0.
+    delay_ms : ndarray of float64, [synapse]
+        Transmission delay; the effective delay is ``max(1, round(delay_ms / dt))`` steps.
+    synapse : {"exponential", "delta"}
+    tau_ms : dict
+        Decay time of the excitatory and inhibitory synaptic currents (exponential synapses).
+    """
+
+    n: int
+    pre: np.ndarray
+    post: np.ndarray
+    weight: np.ndarray
+    delay_ms: np.ndarray
+    synapse: str
+    tau_ms: dict
+
+    @property
+    def count(self) -> int:
+        return int(self.pre.shape[0])
+
+    def out_degree(self) -> np.ndarray:
+        return np.bincount(self.pre, minlength=self.n).astype(np.int32)
+
+    def delay_steps(self, dt_ms: float) -> np.ndarray:
+        return np.maximum(1, np.rint(self.delay_ms / dt_ms)).astype(np.int32)
+
+    def to_rows(self, dt_ms: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Padded out-rows: ``targets[N, K]`` (padding = N), ``weights[N, K]``, ``delays[N, K]`` (steps)."""
+        deg = self.out_degree()
+        k = max(1, int(deg.max()) if deg.size else 1)
+        targets = np.full((self.n, k), self.n, np.int32)
+        weights = np.zeros((self.n, k), np.float64)
+        delays = np.ones((self.n, k), np.int32)
+        start = np.concatenate([[0], np.cumsum(deg)[:-1]]) if self.n else np.zeros(0, int)
+        slot = np.arange(self.count) - np.repeat(start, deg)
+        targets[self.pre, slot] = self.post
+        weights[self.pre, slot] = self.weight
+        delays[self.pre, slot] = self.delay_steps(dt_ms)
+        return targets, weights, delays
+
+    def to_dense(self, dt_ms: float) -> tuple[np.ndarray, np.ndarray]:
+        """Dense ``W[pre, post]`` and delays ``D[pre, post]`` (steps); multapses are summed."""
+        w = np.zeros((self.n, self.n))
+        d = np.ones((self.n, self.n), np.int32)
+        np.add.at(w, (self.pre, self.post), self.weight)
+        d[self.pre, self.post] = self.delay_steps(dt_ms)
+        return w, d
+
+    def is_uniform_delay(self) -> bool:
+        return self.count == 0 or bool(np.all(self.delay_ms == self.delay_ms[0]))
+
+
+def resolve_connectivity(spec: dict, preset: str) -> dict:
+    """Fill in ``rule="auto"``: the preset's own connectivity (cortical_eig) or the sparse default."""
+    c = dict(S.CONNECTIVITY_DEFAULTS)
+    c.update(spec)
+    if c["rule"] == "auto":
+        c["rule"] = "izhikevich2003" if preset == "cortical_eig" else "pairwise_bernoulli"
+    if c["rule"] == "izhikevich2003":
+        c["synapse"] = "delta"
+        c["delay_ms"] = 0.0
+        c["autapses"] = True
+    return c
+
+
+def _pair_value(table, pre_pop: str, post_pop: str, field: str, default_table: dict):
+    """Look up PRE->POST in a map keyed by full population, layer+type, or cell type."""
+    if isinstance(table, (int, float)):
+        return float(table)
+    def short(p):  # "V1:L4E" -> "L4E"
+        return p.split(":", 1)[1]
+    for key in (f"{pre_pop}->{post_pop}", f"{short(pre_pop)}->{short(post_pop)}",
+                f"{pre_pop[-1]}->{post_pop[-1]}"):
+        if key in table:
+            return float(table[key])
+    key = f"{pre_pop[-1]}->{post_pop[-1]}"
+    if key in default_table:
+        return float(default_table[key])
+    raise ConfigurationError(f"{field}.{key}", None, "a value for every pre->post pair")
+
+
+def _per_type(value, t: str) -> float:
+    return float(value[t]) if isinstance(value, dict) else float(value)
+
+
+def _draw_weights(rng, n: int, mean: float, dist: str, rel_sd: float) -> np.ndarray:
+    sign = 1.0 if mean >= 0 else -1.0
+    m = abs(mean)
+    if dist == "constant" or m == 0:
+        w = np.full(n, m)
+    elif dist == "normal":
+        w = np.abs(rng.normal(m, rel_sd * m, n))  # sign kept (Dale's law): reflect negatives
+    elif dist == "lognormal":
+        s2 = np.log1p(rel_sd**2)
+        w = rng.lognormal(np.log(m) - s2 / 2, np.sqrt(s2), n)
+    else:  # uniform with the given mean and relative SD
+        half = np.sqrt(3.0) * rel_sd * m
+        w = np.abs(rng.uniform(m - half, m + half, n))
+    return sign * w
+
+
+def _draw_delays(rng, n: int, mean: float, dist: str, rel_sd: float) -> np.ndarray:
+    if dist == "constant" or rel_sd == 0 or mean == 0:
+        return np.full(n, mean)
+    if dist == "normal":
+        d = rng.normal(mean, rel_sd * mean, n)
+    else:
+        half = np.sqrt(3.0) * rel_sd * mean
+        d = rng.uniform(mean - half, mean + half, n)
+    return np.maximum(d, 0.0)  # below one step is rounded up to one step when dt is known
+
+
+def build_synapses(table: NeuronTable, conn: dict, rng: np.random.Generator) -> Synapses:
+    """Draw the synapses of ``conn`` (a resolved connectivity dict) for the neurons of ``table``."""
+    n = table.n
+    pres, posts, ws, ds = [], [], [], []
+    tau = {"E": _per_type(conn["tau_syn_ms"], "E"), "I": _per_type(conn["tau_syn_ms"], "I")}
+    if conn["recurrent"]:
+        for col in dict.fromkeys(table.column.tolist()):
+            idx = np.flatnonzero(table.column == col)
+            if conn["rule"] == "izhikevich2003":
+                w = cortical_eig.weights(table.is_exc[idx], idx.size, rng)
+                pre, post = np.meshgrid(idx, idx, indexing="ij")
+                pres.append(pre.ravel()); posts.append(post.ravel()); ws.append(w.ravel())
+                ds.append(np.zeros(w.size))
+                continue
+            _within_column(table, conn, rng, idx, pres, posts, ws, ds)
+    if conn["inter_column"] is not None:
+        _between_columns(table, conn, rng, pres, posts, ws, ds)
+    if pres:
+        pre = np.concatenate(pres).astype(np.int32)
+        post = np.concatenate(posts).astype(np.int32)
+        w = np.concatenate(ws) * 1.0
+        d = np.concatenate(ds) * 1.0
+    else:
+        pre = post = np.zeros(0, np.int32)
+        w = d = np.zeros(0)
+    order = np.lexsort((post, pre))
+    return Synapses(n=n, pre=pre[order], post=post[order], weight=w[order], delay_ms=d[order],
+                    synapse=conn["synapse"], tau_ms=tau)
+
+
+def _within_column(table, conn, rng, idx, pres, posts, ws, ds):
+    pops = list(dict.fromkeys(table.population[idx].tolist()))
+    members = {p: idx[table.population[idx] == p] for p in pops}
+    for pre_pop in pops:
+        t_pre = pre_pop[-1]
+        w_mean = _per_type(conn["weights"], t_pre) if t_pre in conn["weights"] else S.CONNECTIVITY_DEFAULTS["weights"][t_pre]
+        d_mean = _per_type(conn["delay_ms"], t_pre)
+        for post_pop in pops:
+            src, dst = members[pre_pop], members[post_pop]
+            if conn["rule"] == "fixed_indegree":
+                k = int(conn["indegree"].get(t_pre, 0))
+                if k == 0 or src.size == 0:
+                    continue
+                pre = np.concatenate([rng.choice(src, size=k, replace=src.size < k) for _ in dst])
+                post = np.repeat(dst, k)
+            else:
+                p = _pair_value(conn["p"], pre_pop, post_pop, "connectivity.p", S.CONNECTIVITY_DEFAULTS["p"])
+                mask = rng.random((src.size, dst.size)) < p
+                pi, qi = np.nonzero(mask)
+                pre, post = src[pi], dst[qi]
+            if not conn["autapses"]:
+                keep = pre != post
+                pre, post = pre[keep], post[keep]
+            pres.append(pre); posts.append(post)
+            ws.append(_draw_weights(rng, pre.size, w_mean, conn["weight_distribution"], conn["weight_rel_sd"]))
+            ds.append(_draw_delays(rng, pre.size, d_mean, conn["delay_distribution"], conn["delay_rel_sd"]))
+
+
+def _between_columns(table, conn, rng, pres, posts, ws, ds):
+    ic = dict(S.INTER_COLUMN_DEFAULTS)
+    ic.update(conn["inter_column"])
+    cols = list(dict.fromkeys(table.column.tolist()))
+    for a in cols:
+        for b in cols:
+            if a == b:
+                continue
+            src = np.flatnonzero((table.column == a) & np.isin(table.cell_type, ic["types"]))
+            dst = np.flatnonzero(table.column == b)
+            mask = rng.random((src.size, dst.size)) < ic["p"]
+            pi, qi = np.nonzero(mask)
+            pre, post = src[pi], dst[qi]
+            means = np.where(table.is_exc[pre], _per_type(conn["weights"], "E") if "E" in conn["weights"] else 0.0,
+                             _per_type(conn["weights"], "I") if "I" in conn["weights"] else 0.0)
+            w = np.abs(rng.normal(1.0, conn["weight_rel_sd"], pre.size)) * means * ic["weight_scale"]
+            pres.append(pre); posts.append(post); ws.append(w)
+            ds.append(np.full(pre.size, float(ic["delay_ms"])))

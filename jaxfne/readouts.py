@@ -1,0 +1,250 @@
+"""Readout metrics: a registry of named reductions of :class:`~jaxfne.Signals`.
+
+Every metric is computed with ``jax.numpy`` so gradients flow from a readout back to parameters
+(through surrogate spikes). Selections: ``column``, ``layer``, ``cell_type`` and a time window
+``t_start_ms``/``t_stop_ms`` (so a start-up transient can be discarded).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import jax.numpy as jnp
+import numpy as np
+
+from .errors import ConfigurationError
+
+__all__ = ["ReadoutSpec", "ReadoutResult", "readout_spec", "compute_readout", "METRICS"]
+
+#: Burst definition (burst_frequency_hz): a maximal run of at least ``min_spikes`` spikes whose
+#: consecutive inter-spike intervals are all <= ``max_isi_ms``. Default 2 spikes and 10 ms, i.e. an
+#: intra-burst frequency of at least 100 Hz, the criterion used for intrinsically bursting cortical
+#: cells (Connors & Gutnick 1990, Trends Neurosci 13:99) and in Izhikevich (2007) Dynamical Systems in
+#: Neuroscience, ch. 9.
+BURST_DEFAULTS = {"max_isi_ms": 10.0, "min_spikes": 2}
+
+METRICS = {
+    "spike_rate_hz": "mean firing rate of the selected neurons, Hz",
+    "max_spike_rate_hz": "largest single-neuron firing rate among the selected neurons, Hz",
+    "mean_V_m": "mean membrane potential of the selected recorded neurons over the window, mV",
+    "mean_source": "mean |source density| over the selected bins and window, A/m^3 (the signed mean "
+                   "vanishes by current conservation)",
+    "mean_LFP": "mean |LFP| over the selected contacts and window, uV",
+    "mean_CSD": "mean |CSD| over the selected contacts and window, A/m^3",
+    "burst_frequency_hz": "bursts per second per selected neuron (see BURST_DEFAULTS)",
+}
+
+_SELECT = ("column", "layer", "cell_type", "t_start_ms", "t_stop_ms")
+_OPTIONS = {"burst_frequency_hz": tuple(BURST_DEFAULTS)}
+
+
+@dataclass(frozen=True)
+class ReadoutSpec:
+    """One readout: a name, a metric key and its selection/options."""
+
+    name: str
+    metric: str
+    options: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "metric": self.metric, **self.options}
+
+
+def readout_spec(name: str, metric: str, **kwargs: Any) -> ReadoutSpec:
+    """Specify a readout metric.
+
+    Parameters
+    ----------
+    name : str
+        Name under which the result is reported.
+    metric : str
+        One of ``spike_rate_hz``, ``mean_V_m``, ``mean_source``, ``mean_LFP``, ``mean_CSD``,
+        ``max_spike_rate_hz``, ``burst_frequency_hz``.
+    column, layer, cell_type : str, optional
+        Selection (``cell_type`` is ``"E"`` or ``"I"``).
+    t_start_ms, t_stop_ms : float, optional
+        Time window; samples at times ``t_start_ms < t <= t_stop_ms`` count.
+    max_isi_ms, min_spikes
+        Burst definition for ``burst_frequency_hz``.
+
+    Example
+    -------
+    >>> import jaxfne as jtfne
+    >>> jtfne.readout_spec("firing_rate", "spike_rate_hz").metric
+    'spike_rate_hz'
+    """
+    from .config.validate import check_number, check_option, check_str
+
+    check_str("readout_spec.name", name)
+    check_option("readout_spec.metric", metric, tuple(METRICS))
+    allowed = _SELECT + _OPTIONS.get(metric, ())
+    for k in kwargs:
+        if k not in allowed:
+            raise ConfigurationError(f"readout_spec.{k}", kwargs[k], "one of " + ", ".join(allowed))
+    opts = {k: v for k, v in kwargs.items() if v is not None}
+    for k in ("t_start_ms", "t_stop_ms", "max_isi_ms"):
+        if k in opts:
+            opts[k] = check_number(f"readout_spec.{k}", opts[k], lo=0)
+    if "cell_type" in opts:
+        check_option("readout_spec.cell_type", opts["cell_type"], ("E", "I"))
+    if "min_spikes" in opts:
+        from .config.validate import check_int
+
+        check_int("readout_spec.min_spikes", opts["min_spikes"], lo=2)
+    if "t_start_ms" in opts and "t_stop_ms" in opts and opts["t_stop_ms"] <= opts["t_start_ms"]:
+        raise ConfigurationError("readout_spec.t_stop_ms", opts["t_stop_ms"], f"a time after t_start_ms={opts['t_start_ms']:g}")
+    return ReadoutSpec(name=name, metric=metric, options=opts)
+
+
+@dataclass
+class ReadoutResult:
+    """Computed readouts: ``results[name]`` is a float (a list of floats, one per seed, for a batch)."""
+
+    specs: list
+    results: dict
+
+    def to_dict(self) -> dict:
+        out = {}
+        for k, v in self.results.items():
+            a = np.asarray(v, dtype=float)
+            out[k] = a.tolist() if a.ndim else float(a)
+        return {"specs": [s.to_dict() for s in self.specs], "results": out}
+
+
+def _time_mask(times: np.ndarray, opts: dict) -> np.ndarray:
+    lo = opts.get("t_start_ms", -np.inf)
+    hi = opts.get("t_stop_ms", np.inf)
+    m = (times > lo) & (times <= hi)
+    if not m.any():
+        raise ConfigurationError("readout_spec.t_start_ms/t_stop_ms", [lo, hi], "a window containing samples")
+    return m
+
+
+def _neuron_mask(meta, opts: dict) -> np.ndarray:
+    mask = np.ones(len(meta.neuron["column"]), bool)
+    for key in ("column", "layer", "cell_type"):
+        if key in opts:
+            vals = meta.neuron[key]
+            if opts[key] not in set(vals.tolist()):
+                raise ConfigurationError(f"readout_spec.{key}", opts[key], "one of " + ", ".join(sorted(set(vals.tolist()))))
+            mask &= vals == opts[key]
+    return mask
+
+
+def _need(sig, key: str, mode: str):
+    a = getattr(sig, key)
+    if a is None:
+        raise ConfigurationError("readout_spec.metric", key, f"a metric of a recorded signal: probe {mode!r}")
+    return jnp.asarray(a)
+
+
+def _rates(sig, opts):
+    meta = sig.meta
+    tm = _time_mask(sig.time_ms, opts)
+    nm = _neuron_mask(meta, opts)
+    sp = _need(sig, "spikes", "SPK")
+    sp = sp[..., np.flatnonzero(tm), :][..., np.flatnonzero(nm)]
+    window_s = tm.sum() * meta.dt_ms * 1e-3
+    return sp.astype(jnp.result_type(float)).sum(axis=-2) / window_s  # [..., neuron]
+
+
+def _bursts(sig, opts) -> np.ndarray:
+    """Burst count per selected neuron (host computation: bursts are not differentiable)."""
+    meta = sig.meta
+    tm = _time_mask(sig.time_ms, opts)
+    nm = np.flatnonzero(_neuron_mask(meta, opts))
+    sp = np.asarray(_need(sig, "spikes", "SPK"))
+    sp = sp[..., np.flatnonzero(tm), :][..., nm]
+    max_isi = opts.get("max_isi_ms", BURST_DEFAULTS["max_isi_ms"]) / meta.dt_ms
+    min_spikes = opts.get("min_spikes", BURST_DEFAULTS["min_spikes"])
+    flat = sp.reshape((-1,) + sp.shape[-2:])
+    counts = np.zeros((flat.shape[0], flat.shape[-1]))
+    for b in range(flat.shape[0]):
+        for j in range(flat.shape[-1]):
+            steps = np.flatnonzero(flat[b, :, j])
+            if steps.size < min_spikes:
+                continue
+            breaks = np.flatnonzero(np.diff(steps) > max_isi + 1e-9)
+            runs = np.diff(np.concatenate([[0], breaks + 1, [steps.size]]))
+            counts[b, j] = np.sum(runs >= min_spikes)
+    window_s = tm.sum() * meta.dt_ms * 1e-3
+    return (counts / window_s).reshape(sp.shape[:-2] + (sp.shape[-1],))
+
+
+def _depth_select(sig, opts, depths: np.ndarray) -> np.ndarray:
+    if "layer" not in opts:
+        return np.ones(depths.size, bool)
+    layers = sig.meta.geometry.get("layers", {})
+    if opts["layer"] not in layers:
+        raise ConfigurationError("readout_spec.layer", opts["layer"], "one of " + ", ".join(layers))
+    top, bottom = layers[opts["layer"]]
+    m = (depths >= top) & (depths < bottom)
+    if not m.any():
+        raise ConfigurationError("readout_spec.layer", opts["layer"], "a layer containing probe sites")
+    return m
+
+
+def _field(sig, opts, key: str, mode: str):
+    if "cell_type" in opts:
+        raise ConfigurationError("readout_spec.cell_type", opts["cell_type"],
+                                 "no cell_type for field metrics (use probes(..., attribution=True) and the *_pop signals)")
+    a = _need(sig, key, mode)
+    tm = np.flatnonzero(_time_mask(sig.time_ms, opts))
+    a = a[..., tm, :] if key != "source" else a[..., tm, :, :]
+    g = sig.meta.geometry
+    if key == "source":
+        cols = list(sig.meta.columns)
+        ci = [cols.index(opts["column"])] if "column" in opts else list(range(len(cols)))
+        bm = np.flatnonzero(_depth_select(sig, opts, np.asarray(g["bin_centers_um"])))
+        a = a[..., ci, :][..., bm]
+        return jnp.mean(jnp.abs(a), axis=(-3, -2, -1))
+    depths = np.asarray(g["contact_depths_um"])
+    if key == "CSD":
+        depths = depths if a.shape[-1] == depths.size else depths[1:-1]
+    cm = np.flatnonzero(_depth_select(sig, opts, depths))
+    return jnp.mean(jnp.abs(a[..., cm]), axis=(-2, -1))
+
+
+def _metric(sig, spec: ReadoutSpec):
+    o = spec.options
+    m = spec.metric
+    if m == "spike_rate_hz":
+        return jnp.mean(_rates(sig, o), axis=-1)
+    if m == "max_spike_rate_hz":
+        return jnp.max(_rates(sig, o), axis=-1)
+    if m == "burst_frequency_hz":
+        return jnp.asarray(np.mean(_bursts(sig, o), axis=-1))
+    if m == "mean_V_m":
+        v = _need(sig, "V_m", "Vm")
+        every = sig.meta.record_every
+        t_rec = sig.time_ms[every - 1::every][: v.shape[-2]]
+        tm = np.flatnonzero(_time_mask(t_rec, o))
+        nm = _neuron_mask(sig.meta, o)
+        rec = sig.meta.record_idx
+        cols = np.flatnonzero(nm if rec is None else nm[rec])
+        if cols.size == 0:
+            raise ConfigurationError("readout_spec", o, "a selection containing recorded neurons")
+        return jnp.mean(v[..., tm, :][..., cols], axis=(-2, -1))
+    if m == "mean_source":
+        return _field(sig, o, "source", "source-proxy")
+    if m == "mean_LFP":
+        return _field(sig, o, "LFP", "LFP-proxy")
+    if m == "mean_CSD":
+        return _field(sig, o, "CSD", "CSD-proxy")
+    raise ConfigurationError("readout_spec.metric", m, "one of " + ", ".join(METRICS))
+
+
+def compute_readout(model, signals, readout_specs) -> ReadoutResult:
+    """Compute every readout of ``readout_specs`` on ``signals``.
+
+    Values are ``jax.Array`` scalars (``[seed]`` for a batch), so the call can sit inside ``jax.grad``;
+    :meth:`ReadoutResult.to_dict` turns them into floats.
+    """
+    if isinstance(readout_specs, ReadoutSpec):
+        readout_specs = [readout_specs]
+    names = [s.name for s in readout_specs]
+    if len(set(names)) != len(names):
+        raise ConfigurationError("readout_specs", names, "distinct readout names")
+    results = {s.name: _metric(signals, s) for s in readout_specs}
+    return ReadoutResult(specs=list(readout_specs), results=results)

@@ -1,0 +1,210 @@
+"""``Signals``: what a simulation recorded, in physical units, as arrays with named dimensions."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from typing import Any
+
+import jax
+import numpy as np
+
+__all__ = ["Signals", "SignalsMeta", "UNITS", "DIMS"]
+
+#: Units at the API boundary (DESIGN.md "Signals and units").
+UNITS = {
+    "spikes": "1", "V_m": "mV", "I_syn": "pA", "source": "A/m^3", "LFP": "uV", "CSD": "A/m^3",
+    "MUA": "spikes/bin", "dipole": "nA m", "EEG": "uV", "MEG": "fT", "EMM": "ATP/s", "BOLD": "1",
+    "source_pop": "A/m^3", "LFP_pop": "uV", "dipole_pop": "nA m",
+}
+
+#: Dimension names of each signal (without the leading ``seed`` of a batch).
+DIMS = {
+    "spikes": ("time", "neuron"), "V_m": ("time_rec", "neuron_rec"), "I_syn": ("time_rec", "neuron_rec"),
+    "source": ("time", "column", "bin"), "LFP": ("time", "contact"), "CSD": ("time", "contact_csd"),
+    "MUA": ("time", "contact"), "dipole": ("time", "column", "xyz"), "EEG": ("time", "eeg_channel"),
+    "MEG": ("time", "meg_channel"), "EMM": ("time",), "BOLD": ("tr",),
+    "source_pop": ("time", "population", "column", "bin"), "LFP_pop": ("time", "population", "contact"),
+    "dipole_pop": ("time", "population", "column", "xyz"),
+}
+
+LONG_NAMES = {
+    "spikes": "spike raster (threshold crossing within the step)",
+    "V_m": "membrane potential at the end of the step, before reset (clipped to v_peak on spike steps)",
+    "I_syn": "synaptic current (positive = inward/depolarising)",
+    "source": "laminar source density (transmembrane current per volume, source > 0)",
+    "LFP": "extracellular potential at the laminar contacts",
+    "CSD": "standard CSD estimated from the LFP (-sigma d2phi/dz2), source > 0",
+    "MUA": "spike count of the neurons near each contact",
+    "dipole": "current dipole moment per column, head coordinates",
+    "EEG": "scalp potential (four-sphere head model)",
+    "MEG": "radial magnetic field at magnetometers",
+    "EMM": "metabolic proxy: ATP consumption rate",
+    "BOLD": "BOLD signal change (Balloon-Windkessel), sampled at the repetition time",
+}
+
+
+@dataclass(eq=False)
+class SignalsMeta:
+    """Static description of a recording (identity-hashed, so Signals can be a pytree)."""
+
+    dt_ms: float
+    n_steps: int
+    seeds: Any
+    batched: bool
+    record_every: int
+    scheme: str
+    dtype: str
+    neuron: dict  # column, layer, cell_type, population, depth_um, x_um, y_um arrays
+    record_idx: np.ndarray | None
+    populations: tuple
+    columns: tuple
+    geometry: dict = field(default_factory=dict)
+    probe: dict = field(default_factory=dict)
+    config: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_model(cls, model, *, dt_ms, n_steps, seeds, batched, record_every) -> SignalsMeta:
+        t = model.table
+        opts = model.cfg.probe_spec["options"]
+        probe = {"modes": list(model.cfg.probe_spec["modes"]), "name": opts["name"]}
+        mats = model._probes.matrices
+        for k in ("eeg_electrodes_um", "meg_sensors_um", "column_positions_um", "column_axis"):
+            if k in mats:
+                probe[k] = np.asarray(mats[k]).tolist()
+        g = model.geometry
+        geom = g.to_dict()
+        geom.update({"layers": {lab: [top, bottom] for lab, top, bottom in g.layers},
+                     "bin_centers_um": np.asarray(g.bin_centers_um).tolist(),
+                     "contact_depths_um": np.asarray(g.contact_depths_um).tolist()})
+        rec = opts["record_neurons"]
+        return cls(dt_ms=dt_ms, n_steps=n_steps, seeds=seeds, batched=batched, record_every=record_every,
+                   scheme=model.scheme, dtype=model.dtype,
+                   neuron={"column": t.column, "layer": t.layer, "cell_type": t.cell_type,
+                           "population": t.population, "depth_um": t.depth_um, "x_um": t.xyz_um[:, 0],
+                           "y_um": t.xyz_um[:, 1]},
+                   record_idx=None if rec is None else np.asarray(rec), populations=t.populations,
+                   columns=tuple(dict.fromkeys(t.column.tolist())), geometry=geom, probe=probe,
+                   config=model.cfg.to_dict())
+
+
+_FIELDS = ("spikes", "V_m", "I_syn", "source", "LFP", "CSD", "MUA", "dipole", "EEG", "MEG", "EMM", "BOLD",
+           "source_pop", "LFP_pop", "dipole_pop", "bad_step")
+
+
+@jax.tree_util.register_pytree_node_class
+class Signals:
+    """Neural signals from a simulation.
+
+    Attributes (``None`` when not probed; a batch adds a leading ``seed`` axis to every array)
+    ----------
+    spikes : bool [time, neuron]
+        True where the neuron crossed threshold during the step.
+    V_m : [time_rec, neuron_rec], mV
+        Membrane potential at the end of each step, before the reset, clipped to ``v_peak`` on spike
+        steps (as Izhikevich's figure code); every ``record_every``-th step of the recorded neurons.
+    I_syn : [time_rec, neuron_rec], pA
+        Synaptic current, positive = inward/depolarising (NEST/Brian2 convention).
+    source : [time, column, bin], A/m^3
+        Ground-truth laminar source density (source > 0).
+    LFP : [time, contact], µV;  CSD : [time, contact_csd], A/m^3;  MUA : [time, contact], spikes/bin
+    dipole : [time, column, 3], nA·m;  EEG : [time, eeg_channel], µV;  MEG : [time, meg_channel], fT
+    EMM : [time], ATP/s;  BOLD : [tr], fractional signal change at the repetition time.
+
+    Step ``k`` covers ``[k dt, (k + 1) dt]`` and is sampled at its end: ``time_ms[k] = (k + 1) dt``.
+    """
+
+    def __init__(self, arrays: dict, meta: SignalsMeta):
+        self._arrays = {k: v for k, v in arrays.items() if v is not None}
+        self.meta = meta
+
+    @classmethod
+    def from_arrays(cls, arrays: dict, meta: SignalsMeta) -> Signals:
+        return cls(dict(arrays), meta)
+
+    def __getattr__(self, name: str):
+        if name.startswith("_") or name == "meta":
+            raise AttributeError(name)
+        if name in _FIELDS:
+            return self._arrays.get(name)
+        raise AttributeError(f"Signals has no attribute {name!r}")
+
+    # -- pytree -------------------------------------------------------------------------------------
+    def tree_flatten(self):
+        keys = tuple(sorted(self._arrays))
+        return tuple(self._arrays[k] for k in keys), (keys, self.meta)
+
+    @classmethod
+    def tree_unflatten(cls, aux, children):
+        keys, meta = aux
+        return cls(dict(zip(keys, children)), meta)
+
+    # -- coordinates -----------------------------------------------------------------------------
+    @property
+    def dt_ms(self) -> float:
+        return self.meta.dt_ms
+
+    @property
+    def time_ms(self) -> np.ndarray:
+        """Sample times, ms: the end of each step."""
+        return (np.arange(self.meta.n_steps) + 1) * self.meta.dt_ms
+
+    @property
+    def recorded(self) -> tuple[str, ...]:
+        return tuple(k for k in _FIELDS if k in self._arrays and k != "bad_step")
+
+    @property
+    def units(self) -> dict[str, str]:
+        return {k: UNITS[k] for k in self.recorded}
+
+    def spike_times(self, neuron: int | None = None, seed_index: int | None = None):
+        """Spike times (ms) of one neuron, or ``(times, neurons)`` of all."""
+        sp = np.asarray(self.spikes)
+        if self.meta.batched:
+            sp = sp[0 if seed_index is None else seed_index]
+        steps, ids = np.nonzero(sp)
+        t = (steps + 1) * self.meta.dt_ms
+        if neuron is None:
+            return t, ids
+        return t[ids == neuron]
+
+    # -- export ----------------------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        """JSON-safe dict: metadata, units and every recorded array as nested lists."""
+        m = self.meta
+        arrays = {}
+        for k in self.recorded:
+            a = np.asarray(self._arrays[k])
+            arrays[k] = a.astype(int).tolist() if a.dtype == bool else np.where(np.isfinite(a), a, None).tolist()
+        return {
+            "dt_ms": m.dt_ms, "n_steps": m.n_steps, "seeds": m.seeds, "scheme": m.scheme, "dtype": m.dtype,
+            "record_every": m.record_every, "units": self.units,
+            "dims": {k: (["seed"] if m.batched else []) + list(DIMS[k]) for k in self.recorded},
+            "neuron": {k: np.asarray(v).tolist() for k, v in m.neuron.items()},
+            "signals": arrays,
+        }
+
+    def save_json(self, path: str | os.PathLike) -> None:
+        """Write :meth:`to_dict` as JSON (atomically: temporary file, then rename)."""
+        path = os.fspath(path)
+        d = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=d)
+        try:
+            with os.fdopen(fd, "w") as fh:
+                json.dump(self.to_dict(), fh)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+    def to_xarray(self):
+        """An :class:`xarray.Dataset` with named dims, coordinates and units (see :mod:`jaxfne.signals_xr`)."""
+        from .signals_xr import signals_to_xarray
+
+        return signals_to_xarray(self)
+
+    def __repr__(self) -> str:
+        shapes = ", ".join(f"{k}{tuple(np.shape(self._arrays[k]))}" for k in self.recorded)
+        return f"Signals(dt_ms={self.meta.dt_ms}, {shapes})"

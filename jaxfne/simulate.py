@@ -1,0 +1,230 @@
+"""``simulate``: run a model in time chunks, batched over seeds or parameter sets."""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .engine.runner import chunk_fn, init_carry
+from .engine.stimulus import waveform_table
+from .errors import ConfigurationError, SimulationError
+from .model import Model, static_for
+from .signals import Signals, SignalsMeta
+
+__all__ = ["simulate", "pure_simulate_fn"]
+
+#: Memory budget of the outputs of one chunk (all seeds together), bytes.
+CHUNK_BUDGET_BYTES = 128 * 2**20
+
+
+def _check_times(duration_ms: Any, dt_ms: Any) -> int:
+    from .config.validate import check_number
+
+    duration_ms = check_number("duration_ms", duration_ms, lo=0, lo_open=True)
+    dt_ms = check_number("dt_ms", dt_ms, lo=0, lo_open=True)
+    if dt_ms > duration_ms:
+        raise ConfigurationError("dt_ms", dt_ms, f"a step no longer than duration_ms={duration_ms:g}")
+    n = duration_ms / dt_ms
+    n_steps = int(round(n))
+    if abs(n - n_steps) > 1e-6 * max(1.0, n):
+        raise ConfigurationError("duration_ms", duration_ms, f"a whole number of steps of dt_ms={dt_ms:g}")
+    return n_steps
+
+
+def _seeds(seed: Any) -> tuple[list[int], bool]:
+    from .config.validate import check_int
+
+    if isinstance(seed, (Sequence, np.ndarray)) and not isinstance(seed, str):
+        seeds = [check_int(f"seed[{i}]", s, lo=0, hi=2**32 - 1) for i, s in enumerate(list(seed))]
+        if not seeds:
+            raise ConfigurationError("seed", seed, "an integer or a non-empty list of integers")
+        return seeds, True
+    return [check_int("seed", seed, lo=0, hi=2**32 - 1)], False
+
+
+def _bytes_per_step(static, n_rec: int) -> int:
+    b = static.n  # spikes (bool)
+    item = 8 if static.dtype == "float64" else 4
+    b += item * n_rec * (int(static.rec_vm) + int(static.rec_isyn))
+    b += item * (static.n_bins * (static.n_pops if static.attribution else 1) + static.n_mua + 3)
+    b += item * static.n * (static.n_gauss + static.n_poisson)  # random draws of the chunk
+    return b
+
+
+def simulate(model: Model, duration_ms: float | None = None, dt_ms: float | None = None, seed: Any = None, *,
+             params: dict | None = None, params_batched: bool = False, chunk_ms: float | None = None,
+             progress: bool | None = None, on_chunk: Callable[[int, dict], None] | None = None,
+             keep: bool = True) -> Signals:
+    """Run a model.
+
+    Parameters
+    ----------
+    model : Model
+        From :func:`jaxfne.construct`.
+    duration_ms, dt_ms : float, optional
+        Biological duration and step, ms; default the configuration's ``runtime``.
+    seed : int or list of int, optional
+        Seed of the dynamics noise. A list runs all seeds as **one** vmapped call; every output then
+        has a leading ``seed`` axis. Default: the configuration's ``runtime.seed``.
+    params : dict, optional
+        Replacement parameter pytree (same structure as ``model.params``).
+    params_batched : bool
+        ``params`` leaves carry a leading axis of parameter sets, run as one vmapped call together
+        with ``seed`` (a list of the same length).
+    chunk_ms : float, optional
+        Length of a time chunk. Default: as long as keeps one chunk's outputs under 128 MiB. Memory is
+        bounded by the chunk and by what the probes record, not by the duration.
+    progress : bool, optional
+        Show a progress bar over chunks; default only when stderr is a terminal and there are several.
+    on_chunk : callable, optional
+        ``on_chunk(step0, outputs)`` after each chunk (numpy arrays), e.g. to stream to disk.
+    keep : bool
+        Keep the outputs in the returned :class:`Signals` (``False`` with ``on_chunk`` streams only).
+
+    Returns
+    -------
+    Signals
+        ``spikes[time, neuron]`` (bool) and the probed signals. Step ``k`` covers
+        ``[k dt, (k+1) dt]``; its samples are taken at its end, ``time_ms[k] = (k+1) dt``.
+
+    Raises
+    ------
+    SimulationError
+        When a membrane potential becomes non-finite; names the step, time, population and seed.
+    """
+    if not isinstance(model, Model):
+        raise ConfigurationError("model", type(model).__name__, "a jaxfne.Model from jaxfne.construct(cfg)")
+    rt = model.cfg.runtime_spec
+    duration_ms = rt["duration_ms"] if duration_ms is None else duration_ms
+    dt_ms = rt["dt_ms"] if dt_ms is None else dt_ms
+    seed = rt["seed"] if seed is None else seed
+    n_steps = _check_times(duration_ms, dt_ms)
+    dt_ms = float(dt_ms)
+    seeds, batched = _seeds(seed)
+    if params_batched and not batched:
+        raise ConfigurationError("seed", seed, "a list of seeds, one per parameter set, with params_batched=True")
+    p = model.params if params is None else params
+    static, struct = static_for(model, dt_ms)
+    n_rec = len(model.cfg.probe_spec["options"]["record_neurons"] or []) or model.n
+    if chunk_ms is None:
+        chunk = max(1, CHUNK_BUDGET_BYTES // max(1, _bytes_per_step(static, n_rec) * len(seeds)))
+    else:
+        chunk = int(round(float(chunk_ms) / dt_ms))
+        if chunk < 1:
+            raise ConfigurationError("chunk_ms", chunk_ms, f"at least one step of dt_ms={dt_ms:g}")
+    chunk = min(chunk, n_steps)
+    n_chunks = math.ceil(n_steps / chunk)
+
+    dtype = jnp.dtype(static.dtype)
+    fn = chunk_fn(static, batched, params_batched)
+    if batched:
+        keys = jnp.stack([jax.random.PRNGKey(s) for s in seeds])
+        carry = (jax.vmap(lambda q: init_carry(static, q, struct))(p) if params_batched
+                 else jax.tree_util.tree_map(lambda a: jnp.broadcast_to(a, (len(seeds),) + a.shape),
+                                             init_carry(static, p, struct)))
+    else:
+        keys = jax.random.PRNGKey(seeds[0])
+        carry = init_carry(static, p, struct)
+
+    probes = model._probes
+    every = model.cfg.probe_spec["options"]["record_every"]
+    field_state = probes_state = None
+    from .probes.fields import derive_fields, init_field_state
+
+    field_state = init_field_state(probes, len(seeds) if batched else None)
+    pieces: dict[str, list] = {}
+    bar = _progress(n_chunks, progress)
+    try:
+        for c in range(n_chunks):
+            step0 = c * chunk
+            wave = jnp.asarray(waveform_table(model._waveforms, step0, chunk, dt_ms), dtype)
+            carry, outs = fn(p, struct, carry, keys, step0, wave)
+            _raise_if_bad(np.asarray(carry["bad"]), dt_ms, model, seeds if batched else None)
+            t_len = min(chunk, n_steps - step0)
+            outs = {k: (v[:, :t_len] if batched else v[:t_len]) for k, v in outs.items()}
+            field_state, derived = derive_fields(probes, outs, field_state, dt_ms, batched)
+            outs.update(derived)
+            host = {k: np.asarray(v) for k, v in outs.items()}
+            if every > 1:
+                keep_idx = np.flatnonzero((step0 + np.arange(t_len)) % every == every - 1)
+                for k in ("V_m", "I_syn"):
+                    if k in host:
+                        host[k] = np.take(host[k], keep_idx, axis=1 if batched else 0)
+            if on_chunk is not None:
+                on_chunk(step0, host)
+            if keep:
+                for k, v in host.items():
+                    pieces.setdefault(k, []).append(v)
+            if bar is not None:
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    axis = 1 if batched else 0
+    arrays = {k: np.concatenate(v, axis=axis) for k, v in pieces.items()}
+    arrays.update(derive_fields_final(probes, field_state))
+    meta = SignalsMeta.from_model(model, dt_ms=dt_ms, n_steps=n_steps, seeds=seeds if batched else seeds[0],
+                                  batched=batched, record_every=every)
+    return Signals.from_arrays(arrays, meta)
+
+
+def derive_fields_final(probes, field_state) -> dict:
+    from .probes.fields import finalize_fields
+
+    return finalize_fields(probes, field_state)
+
+
+def _progress(n_chunks: int, progress: bool | None):
+    if n_chunks <= 1 or progress is False:
+        return None
+    if progress is None and not sys.stderr.isatty():
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=n_chunks, desc="jaxfne", unit="chunk")
+
+
+def _raise_if_bad(bad: np.ndarray, dt_ms: float, model: Model, seeds) -> None:
+    bad = bad.reshape(-1, 2)
+    for i, (step, pop) in enumerate(bad):
+        if step >= 0:
+            raise SimulationError(int(step), (int(step) + 1) * dt_ms, model.table.populations[int(pop)],
+                                  None if seeds is None else seeds[i])
+
+
+def pure_simulate_fn(model: Model, duration_ms: float, dt_ms: float):
+    """``f(params, seed) -> Signals`` in one shot: traceable by ``jit``, ``grad`` and ``vmap``.
+
+    No chunking, no host transfers and no NaN exception (check ``Signals.bad_step``): this is the
+    function to differentiate. Gradients pass spikes through a surrogate derivative; event-driven
+    propagation uses a ``while_loop`` that reverse mode cannot cross, so differentiate models with
+    ``connectivity(propagation="dense")`` (the default below 257 neurons).
+    """
+    n_steps = _check_times(duration_ms, dt_ms)
+    static, struct = static_for(model, float(dt_ms))
+    fn = chunk_fn(static, False, False)
+    wave_np = waveform_table(model._waveforms, 0, n_steps, float(dt_ms))
+    from .probes.fields import derive_fields, finalize_fields, init_field_state
+
+    meta = SignalsMeta.from_model(model, dt_ms=float(dt_ms), n_steps=n_steps, seeds=None, batched=False,
+                                  record_every=1)
+
+    def f(params, seed):
+        key = jax.random.PRNGKey(seed) if isinstance(seed, int) else seed
+        carry = init_carry(static, params, struct)
+        wave = jnp.asarray(wave_np, jnp.dtype(static.dtype))
+        carry, outs = fn(params, struct, carry, key, 0, wave)
+        state, derived = derive_fields(model._probes, outs, init_field_state(model._probes, None), float(dt_ms), False)
+        outs = dict(outs)
+        outs.update(derived)
+        outs.update(finalize_fields(model._probes, state))
+        outs["bad_step"] = carry["bad"][0]
+        return Signals.from_arrays(outs, meta)
+
+    return f
