@@ -149,7 +149,7 @@ def static_for(model: Model, dt_ms: float) -> tuple[Static, dict]:
     static = Static(
         n=s["n"], dt=float(dt_ms), dtype=s["dtype"], family=s["family"], scheme=s["scheme"],
         propagation=s["propagation"], full_rows=s["full_rows"], uniform_delay=uniform, d_len=d_len,
-        chunk=s["chunk"], synapse=s["synapse"], plastic=s["plastic"], n_wave=s["n_wave"], n_gauss=s["n_gauss"],
+        synapse=s["synapse"], plastic=s["plastic"], n_wave=s["n_wave"], n_gauss=s["n_gauss"],
         n_poisson=s["n_poisson"], rec_vm=s["rec_vm"], rec_isyn=s["rec_isyn"], n_bins=s["n_bins"],
         attribution=s["attribution"], n_pops=s["n_pops"], n_mua=s["n_mua"], rec_emm=s["rec_emm"],
     )

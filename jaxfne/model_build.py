@@ -99,7 +99,6 @@ def assemble(*, cfg, table: NeuronTable, synapses: Synapses, conn: dict, neuron:
         "n": n, "dtype": dtype, "family": em["family"], "scheme": scheme, "propagation": prop,
         "full_rows": prop == "event" and _full_rows(synapses),
         "uniform": synapses.is_uniform_delay(), "synapse": synapses.synapse, "plastic": plastic,
-        "chunk": int(conn["max_spikes_per_step"] or min(n, 64)),
         "n_wave": len(waves), "n_gauss": len(gauss), "n_poisson": len(poisson),
         "rec_vm": "Vm" in modes, "rec_isyn": "I_syn" in modes, **probes.static,
     }

@@ -238,8 +238,8 @@ class Configuration:
         Potjans-Diesmann delays 1.5/0.75 ms with relative SD 0.5). Keys: ``rule``, ``recurrent``,
         ``p``, ``indegree``, ``weights``, ``weight_scale``, ``weight_distribution``, ``weight_rel_sd``,
         ``synapse``, ``tau_syn_ms``, ``delay_ms``, ``delay_rel_sd``, ``delay_distribution``,
-        ``autapses``, ``inter_column``, ``plasticity`` (pair-based STDP, off by default),
-        ``propagation`` (``"event"``, ``"dense"`` or ``"auto"``) and ``max_spikes_per_step``.
+        ``autapses``, ``inter_column``, ``plasticity`` (pair-based STDP, off by default) and
+        ``propagation`` (``"event"``, ``"dense"`` or ``"auto"``: dense up to 256 neurons or with STDP).
         """
         check_keys("connectivity", kwargs, tuple(S.CONNECTIVITY_DEFAULTS))
         c = dict(self._data["connectivity"])
@@ -526,8 +526,6 @@ def _check_connectivity(c: Mapping[str, Any]) -> None:
         if pl.get("w_max") is not None:
             check_number("connectivity.plasticity.w_max", pl["w_max"], lo=pl.get("w_min", 0.0), lo_open=True)
     check_option("connectivity.propagation", d["propagation"], S.PROPAGATION)
-    if d["max_spikes_per_step"] is not None:
-        check_int("connectivity.max_spikes_per_step", d["max_spikes_per_step"], lo=1)
 
 
 def _check_target(target: Any) -> dict:

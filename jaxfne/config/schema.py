@@ -88,7 +88,6 @@ CONNECTIVITY_DEFAULTS = {
     "inter_column": None,  # {"p": 0.02, "weight_scale": 1.0, "delay_ms": 3.0}
     "plasticity": None,  # {"rule": "stdp", ...}, see STDP_DEFAULTS
     "propagation": "auto",
-    "max_spikes_per_step": None,  # None = chosen from N; chunked, never dropped
 }
 
 #: Pair-based additive STDP with all-to-all spike pairing via traces (Song, Miller & Abbott 2000,

@@ -33,7 +33,6 @@ class Static:
     full_rows: bool
     uniform_delay: int  # steps; 0 = heterogeneous
     d_len: int
-    chunk: int
     synapse: str
     plastic: bool
     n_wave: int
@@ -59,7 +58,7 @@ def init_carry(static: Static, params: dict, struct: dict) -> dict:
         "bad": jnp.array([-1, -1], jnp.int32),
     }
     if static.propagation == "event":
-        carry["buf"] = jnp.zeros(2 * static.d_len * (n + 1), dt)
+        carry["buf"] = jnp.zeros((2, static.d_len, n + 1), dt)
     elif static.propagation == "dense":
         carry["hist"] = jnp.zeros((static.d_len, n), dt)
     if static.plastic:
@@ -127,7 +126,7 @@ def _step(static: Static, params: dict, struct: dict, carry: dict, xs: dict):
     # propagate this step's spikes
     if static.propagation == "event":
         new["buf"] = event_propagate(new["buf"], s, k, struct["targets"], params["weights"] * params["weight_scale"],
-                                     struct["delays"], is_exc, n=n, d_len=static.d_len, chunk=static.chunk,
+                                     struct["delays"], is_exc, n=n, d_len=static.d_len,
                                      full_rows=static.full_rows, uniform_delay=static.uniform_delay)
     elif static.propagation == "dense":
         new["hist"] = dense_record(carry["hist"], s, k, static.d_len)

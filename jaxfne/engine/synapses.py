@@ -3,12 +3,12 @@
 Two channels, excitatory (0) and inhibitory (1), chosen by the presynaptic cell type.
 
 ``event``
-    Padded out-rows (targets, weights, delays per presynaptic neuron). Each step gathers the rows of
-    the neurons that spiked, ``K`` at a time in a ``lax.while_loop`` until all are done, and scatters
-    them into a ring buffer of future arrivals ``[2, D, N + 1]`` (column N absorbs padding). Cost
-    follows the number of spikes; no spike is ever dropped, however many fire in one step. When every
-    row targets all neurons in order and delays are uniform (the Izhikevich 2003 network), the rows
-    are summed instead of scattered. Reverse-mode ``jax.grad`` cannot pass a ``while_loop``: use
+    Padded out-rows (targets, weights, delays per presynaptic neuron). Each step visits the neurons
+    that spiked, one ``lax.while_loop`` iteration each, and scatters their rows into a ring buffer of
+    future arrivals ``[2, D, N + 1]`` (column N absorbs padding). Cost follows the number of spikes;
+    no spike is ever dropped, however many fire in one step. When every row targets all neurons in
+    order and delays are uniform (the Izhikevich 2003 network), a row is added to the buffer as a
+    contiguous slice instead of scattered. Reverse-mode ``jax.grad`` cannot pass a ``while_loop``: use
     ``propagation="dense"`` to differentiate.
 ``dense``
     A weight matrix ``W[pre, post]`` and a history of the last ``D`` steps' spikes; arrivals are
@@ -26,47 +26,43 @@ __all__ = ["event_arrivals", "event_propagate", "dense_arrivals", "dense_record"
 
 
 def event_arrivals(buf, k, n: int, d_len: int):
-    """Read and clear the arrivals of step ``k``: returns ``(buf, arrivals[2, N])``."""
-    b3 = buf.reshape(2, d_len, n + 1)
+    """Read and clear the arrivals of step ``k`` from ``buf[2, D, N + 1]``: returns ``(buf, arrivals[2, N])``."""
     slot = k % d_len
-    arr = lax.dynamic_index_in_dim(b3, slot, axis=1, keepdims=False)[:, :n]
-    b3 = lax.dynamic_update_index_in_dim(b3, jnp.zeros((2, n + 1), buf.dtype), slot, axis=1)
-    return b3.reshape(-1), arr
+    arr = lax.dynamic_index_in_dim(buf, slot, axis=1, keepdims=False)[:, :n]
+    buf = lax.dynamic_update_index_in_dim(buf, jnp.zeros((2, n + 1), buf.dtype), slot, axis=1)
+    return buf, arr
 
 
-def event_propagate(buf, s, k, targets, weights, delays, is_exc, *, n: int, d_len: int, chunk: int,
-                    full_rows: bool, uniform_delay: int):
-    """Schedule the arrivals of the spikes ``s`` (0/1 floats, [N]) emitted at step ``k``."""
+def event_propagate(buf, s, k, targets, weights, delays, is_exc, *, n: int, d_len: int, full_rows: bool,
+                    uniform_delay: int):
+    """Schedule the arrivals of the spikes ``s`` (0/1 floats, [N]) emitted at step ``k``.
+
+    One ``while_loop`` iteration per spiking neuron: ``argmax`` finds the next one, its row is sliced
+    (a contiguous copy, much cheaper on CPU than a multi-row gather) and added to the ring buffer.
+    """
     spk = s > 0.5
     count = jnp.sum(spk.astype(jnp.int32))
-    idx = jnp.nonzero(spk, size=n, fill_value=n)[0]
-    idx = jnp.concatenate([idx, jnp.full((chunk,), n, idx.dtype)])
-    chan_of = jnp.where(is_exc, 0, 1)
 
     def body(carry):
-        i, b = carry
-        ids = lax.dynamic_slice(idx, (i * chunk,), (chunk,))
-        valid = ids < n
-        ids_c = jnp.minimum(ids, n - 1)
-        sv = jnp.where(valid, s[ids_c], 0.0)
-        w = weights[ids_c] * sv[:, None]  # [K, Kout]
-        ch = chan_of[ids_c]
+        i, rem, b = carry
+        j = jnp.argmax(rem)
+        w = lax.dynamic_index_in_dim(weights, j, keepdims=False) * s[j]
+        c = jnp.where(is_exc[j], 0, 1)
         if full_rows and uniform_delay > 0:
             slot = (k + uniform_delay) % d_len
-            exc = jnp.sum(jnp.where((ch == 0)[:, None], w, 0.0), axis=0)
-            inh = jnp.sum(jnp.where((ch == 1)[:, None], w, 0.0), axis=0)
-            b3 = b.reshape(2, d_len, n + 1)
-            b3 = b3.at[0, slot, :n].add(exc).at[1, slot, :n].add(inh)
-            return i + 1, b3.reshape(-1)
-        tg = targets[ids_c]
-        slot = (k + delays[ids_c]) % d_len
-        flat = (ch[:, None] * d_len + slot) * (n + 1) + tg
-        return i + 1, b.at[flat.reshape(-1)].add(w.reshape(-1))
+            row = lax.dynamic_slice(b, (c, slot, 0), (1, 1, n)) + w[None, None, :]
+            b = lax.dynamic_update_slice(b, row, (c, slot, 0))
+        else:
+            tg = lax.dynamic_index_in_dim(targets, j, keepdims=False)
+            dl = lax.dynamic_index_in_dim(delays, j, keepdims=False)
+            flat = (c * d_len + (k + dl) % d_len) * (n + 1) + tg
+            b = b.reshape(-1).at[flat].add(w).reshape(b.shape)
+        return i + 1, rem.at[j].set(False), b
 
     def cond(carry):
-        return carry[0] * chunk < count
+        return carry[0] < count
 
-    _, buf = lax.while_loop(cond, body, (jnp.int32(0), buf))
+    _, _, buf = lax.while_loop(cond, body, (jnp.int32(0), spk, buf))
     return buf
 
 

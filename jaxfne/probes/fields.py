@@ -1,0 +1,166 @@
+"""Forward matrices of the field probes (built once) and the field signals derived from the scan.
+
+The scan emits the laminar source profile ``s[column, bin]`` in pA (transmembrane current, source > 0)
+and event counts; everything here is linear in them and time-local, so it runs chunk by chunk:
+
+========  =================================================  ======================
+signal    computed as                                        unit
+========  =================================================  ======================
+source    s 1e-12 / (pi R^2 dz 1e-18)                        A/m^3 (source > 0)
+LFP       M_lfp @ s[nA]   (uniform cylinders, line sources)  uV
+CSD       -sigma d2(LFP)/dz2, inner contacts                 A/m^3 (source > 0)
+dipole    M_cdm @ s[nA], per column, head coordinates        nA m
+EEG       sum_columns M_4sphere @ P                          uV
+MEG       sum_columns r_hat . M_sarvas @ P  (magnetometers)  fT
+EMM       Attwell & Laughlin (2001) ATP budget               ATP/s
+BOLD      Balloon-Windkessel of the relative ATP rate, at TR  1 (fraction)
+========  =================================================  ======================
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+import numpy as np
+
+from . import dipole as _dip
+from .csd import standard_csd
+from .metabolic import ATP_PER_SPIKE, ATP_REST_PER_NEURON_S, atp_rate, balloon_init, balloon_run
+from .volume_conductor import laminar_cylinder_matrix
+
+__all__ = ["field_matrices", "init_field_state", "derive_fields", "finalize_fields", "ATP_REFERENCE_RATE_HZ"]
+
+#: The firing rate at which Attwell & Laughlin (2001) drew up their budget; the BOLD input is the
+#: ATP rate relative to the budget of the same neurons at this rate.
+ATP_REFERENCE_RATE_HZ = 4.0
+#: Step of the haemodynamic integration, s.
+BOLD_DT_S = 0.01
+
+
+def _head_frame(opts: dict):
+    """Column position and pia-ward axis in head coordinates, plus the tangent basis for offsets."""
+    if opts["column_position_um"] is None:
+        pos, axis = _dip.column_position_and_axis(78000.0, 0.0, 0.0, opts["column_tilt_deg"])
+    else:
+        pos = np.asarray(opts["column_position_um"], float)
+        r_hat = pos / np.linalg.norm(pos)
+        helper = np.array([1.0, 0.0, 0.0]) if abs(r_hat[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
+        e_th = np.cross(np.cross(r_hat, helper), r_hat)
+        e_th /= np.linalg.norm(e_th)
+        tl = np.deg2rad(opts["column_tilt_deg"])
+        axis = np.cos(tl) * r_hat + np.sin(tl) * e_th
+    r_hat = pos / np.linalg.norm(pos)
+    helper = np.array([1.0, 0.0, 0.0]) if abs(r_hat[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
+    e1 = np.cross(r_hat, helper)
+    e1 /= np.linalg.norm(e1)
+    e2 = np.cross(r_hat, e1)
+    return pos, axis, e1, e2
+
+
+def field_matrices(cfg, geom, columns, modes, opts) -> dict:
+    """All forward matrices the requested modes need (numpy float64)."""
+    cols = {c["name"]: c for c in cfg.columns}
+    edges = np.asarray(geom.bin_edges_um, float)
+    centers = 0.5 * (edges[:-1] + edges[1:])
+    dz = np.diff(edges)
+    out = {"bin_volume_m3": np.stack([np.pi * (cols[c]["radius_um"] * 1e-6) ** 2 * dz * 1e-6 for c in columns]),
+           "n_bins": edges.size - 1, "n_columns": len(columns)}
+    contacts = np.asarray(geom.contacts_um, float)
+    if any(m in modes for m in ("LFP-proxy", "CSD-proxy")):
+        out["lfp"] = np.concatenate([
+            laminar_cylinder_matrix(contacts, edges, cols[c]["radius_um"], center_xy_um=tuple(cols[c]["position_um"]),
+                                    sigma=opts["sigma_S_per_m"]) for c in columns], axis=1)  # [C, cols*B]
+        out["contact_spacing_um"] = float(opts["contact_spacing_um"])
+    # the dipole is cheap and always reported with the field probes
+    pos, axis, e1, e2 = _head_frame(opts)
+    out["dipole"] = np.stack([_dip.laminar_dipole_matrix(centers, axis=axis) for _ in columns])  # [cols,3,B]
+    col_pos = np.stack([pos + cols[c]["position_um"][0] * e1 + cols[c]["position_um"][1] * e2 for c in columns])
+    out["column_positions_um"] = col_pos
+    out["column_axis"] = axis
+    if "EEG-proxy" in modes:
+        elec = (np.asarray(opts["eeg_electrodes_um"], float) if opts["eeg_electrodes_um"] is not None
+                else _dip.cap_positions(pos, _dip.DEFAULT_HEAD_RADII_UM[-1], polar_deg=(0.0, 10.0), n_azimuth=2))
+        out["eeg_electrodes_um"] = elec
+        out["eeg"] = np.stack([_dip.four_sphere_eeg_matrix(p, elec) for p in col_pos])  # [cols,E,3]
+    if "MEG-proxy" in modes:
+        sens = (np.asarray(opts["meg_sensors_um"], float) if opts["meg_sensors_um"] is not None
+                else _dip.cap_positions(pos, 105000.0, polar_deg=(0.0, 10.0), n_azimuth=2))
+        build = _dip.meg_sarvas_matrix if opts["meg_model"] == "sarvas" else _dip.meg_infinite_matrix
+        out["meg_sensors_um"] = sens
+        out["meg"] = np.stack([_dip.radial_meg_matrix(build(p, sens), sens) for p in col_pos])  # [cols,S,3]
+    return out
+
+
+def init_field_state(probes, batch: int | None) -> dict:
+    return {"emm": []}
+
+
+def _source_terms(probes, s_pa, dt):
+    """Field signals of a source profile ``s_pa[..., cols*B]`` (pA)."""
+    m = probes.matrices
+    cols, n_b = m["n_columns"], m["n_bins"]
+    s_na = s_pa * 1e-3
+    out = {}
+    modes = probes.modes
+    shaped = s_pa.reshape(s_pa.shape[:-1] + (cols, n_b))
+    if "source-proxy" in modes:
+        out["source"] = shaped * 1e-12 / jnp.asarray(m["bin_volume_m3"], dt)
+    if "lfp" in m:
+        lfp = s_na @ jnp.asarray(m["lfp"], dt).T
+        if "LFP-proxy" in modes:
+            out["LFP"] = lfp
+        if "CSD-proxy" in modes:
+            out["CSD"] = standard_csd(lfp, m["contact_spacing_um"], probes.options["sigma_S_per_m"],
+                                      vaknin=probes.options["csd_vaknin"])
+    p = jnp.einsum("cjb,...cb->...cj", jnp.asarray(m["dipole"], dt), shaped * 1e-3)  # [..., cols, 3] nA m
+    out["dipole"] = p
+    if "eeg" in m:
+        out["EEG"] = jnp.einsum("cej,...cj->...e", jnp.asarray(m["eeg"], dt), p)
+    if "meg" in m:
+        out["MEG"] = jnp.einsum("csj,...cj->...s", jnp.asarray(m["meg"], dt), p)
+    return out
+
+
+def derive_fields(probes, outs: dict, state: dict, dt_ms: float, batched: bool):
+    """Field signals of one chunk of scan outputs (time axis 0, or 1 when ``batched``)."""
+    derived = {}
+    if "source_pA" in outs:
+        dt = outs["source_pA"].dtype
+        derived.update(_source_terms(probes, outs.pop("source_pA"), dt))
+        if "source_pop_pA" in outs:
+            pop = _source_terms(probes, outs.pop("source_pop_pA"), dt)
+            for k in ("source", "LFP", "dipole"):
+                if k in pop:
+                    derived[f"{k}_pop"] = pop[k]
+    if "emm_counts" in outs:
+        c = outs.pop("emm_counts")
+        emm = atp_rate(c[..., 0], c[..., 1], c[..., 2], probes.n_neurons, dt_ms)
+        derived["EMM"] = emm
+        state = {"emm": state["emm"] + [emm], "dt_ms": dt_ms}
+    return state, derived
+
+
+def finalize_fields(probes, state: dict) -> dict:
+    """BOLD at the repetition time, from the whole ATP series (empty when the run is shorter than TR)."""
+    if "EMM-proxy" not in probes.modes or not state["emm"]:
+        return {}
+    emm = jnp.concatenate(state["emm"], axis=-1)  # [..., T]
+    dt_ms = state["dt_ms"]
+    n = probes.n_neurons
+    ref = n * (ATP_REST_PER_NEURON_S + ATP_PER_SPIKE * ATP_REFERENCE_RATE_HZ)
+    u = emm / ref - 1.0
+    per_bin = max(1, int(round(BOLD_DT_S * 1e3 / dt_ms)))
+    t_len = (u.shape[-1] // per_bin) * per_bin
+    if t_len == 0:
+        return {"BOLD": jnp.zeros(u.shape[:-1] + (0,), u.dtype)}
+    ub = u[..., :t_len].reshape(u.shape[:-1] + (t_len // per_bin, per_bin)).mean(-1)
+    h = per_bin * dt_ms * 1e-3
+
+    def run(x):
+        return balloon_run(balloon_init(x.dtype), x, h)[1]
+
+    import jax
+
+    bold = jax.vmap(run)(ub.reshape(-1, ub.shape[-1])).reshape(ub.shape) if ub.ndim > 1 else run(ub)
+    every = int(round(probes.options["bold_tr_ms"] / (per_bin * dt_ms)))
+    idx = np.arange(every - 1, bold.shape[-1], every)
+    return {"BOLD": bold[..., idx]}

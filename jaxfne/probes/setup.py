@@ -1,0 +1,108 @@
+"""Build the probe structure of a model at construct time, and derive field signals from scan outputs.
+
+Inside the scan: spikes, V_m, I_syn, the laminar source profile ``s[column, bin]`` (pA, source > 0),
+MUA counts and metabolic event counts. After each time chunk, :meth:`ProbeSetup.derive` turns the
+profile into source density, LFP, CSD, the current dipole, EEG, MEG and the metabolic proxy/BOLD.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import jax.numpy as jnp
+import numpy as np
+
+from ..config import Configuration
+from ..neurons import NeuronTable
+
+__all__ = ["ProbeSetup", "build_probes", "FIELD_MODES"]
+
+FIELD_MODES = ("source-proxy", "LFP-proxy", "CSD-proxy", "EEG-proxy", "MEG-proxy")
+
+
+@dataclass
+class ProbeSetup:
+    """Everything the probes need: geometry, basis, in-scan structure and forward matrices."""
+
+    modes: tuple
+    options: dict
+    geometry: object = None
+    basis_spec: object = None
+    struct: dict = field(default_factory=dict)
+    static: dict = field(default_factory=dict)
+    matrices: dict = field(default_factory=dict)
+    columns: tuple = ()
+    populations: tuple = ()
+    n_neurons: int = 0
+
+    def wants(self, mode: str) -> bool:
+        return mode in self.modes
+
+
+def _geometry_and_basis(cfg: Configuration, table: NeuronTable, opts: dict):
+    from .basis import BasisSpec
+    from .geometry import LaminarSourceGeometry
+
+    cols = cfg.columns
+    depths = {}
+    for col in cols:
+        for lab, (top, bottom) in col["depths_um"].items():
+            lo, hi = depths.get(lab, (top, bottom))
+            depths[lab] = (min(lo, top), max(hi, bottom))
+    first = cols[0]
+    spec = BasisSpec(bin_width_um=opts["bin_width_um"])
+    geom = LaminarSourceGeometry.from_layers(
+        depths, radius_um=first["radius_um"], bin_width_um=opts["bin_width_um"],
+        contact_spacing_um=opts["contact_spacing_um"], n_contacts=opts["n_contacts"],
+        first_contact_depth_um=opts["first_contact_depth_um"],
+        contact_offset_um=tuple(opts["contact_offset_um"]), sigma=opts["sigma_S_per_m"],
+        center_xy_um=tuple(first["position_um"]), column=first["name"], basis_spec=spec,
+    )
+    return geom, spec
+
+
+def build_probes(cfg: Configuration, table: NeuronTable, dtype: str) -> ProbeSetup:
+    spec = cfg.probe_spec
+    modes, opts = tuple(spec["modes"]), spec["options"]
+    setup = ProbeSetup(modes=modes, options=opts)
+    dt_ = jnp.dtype(dtype)
+    geom, basis_spec = _geometry_and_basis(cfg, table, opts)
+    setup.geometry, setup.basis_spec = geom, basis_spec
+    cols = tuple(dict.fromkeys(table.column.tolist()))
+    setup.columns = cols
+    setup.populations = table.populations
+    setup.n_neurons = table.n
+    need_source = any(m in modes for m in FIELD_MODES)
+    n_bins = 0
+    if need_source:
+        from .basis import basis_matrices
+
+        edges = np.asarray(geom.bin_edges_um)
+        n_b = edges.size - 1
+        b_exc = np.zeros((table.n, len(cols) * n_b))
+        b_inh = np.zeros_like(b_exc)
+        for ci, col in enumerate(cols):
+            m = table.column == col
+            be, bi = basis_matrices(table.depth_um[m], table.layer[m].astype(str), table.is_exc[m], edges, basis_spec)
+            b_exc[np.ix_(m, np.arange(ci * n_b, (ci + 1) * n_b))] = be
+            b_inh[np.ix_(m, np.arange(ci * n_b, (ci + 1) * n_b))] = bi
+        setup.struct["basis_exc"] = jnp.asarray(b_exc, dt_)
+        setup.struct["basis_inh"] = jnp.asarray(b_inh, dt_)
+        n_bins = len(cols) * n_b
+        if opts["attribution"]:
+            onehot = np.eye(len(table.populations))[table.pop_index]
+            setup.struct["pop_onehot"] = jnp.asarray(onehot, dt_)
+        from .fields import field_matrices
+
+        setup.matrices.update(field_matrices(cfg, geom, cols, modes, opts))
+    n_mua = 0
+    if "MUA-proxy" in modes:
+        from .mua import mua_weights
+
+        w = mua_weights(table.xyz_um, np.asarray(geom.contacts_um), kind=opts["mua_kind"],
+                        radius_um=opts["mua_radius_um"], length_um=opts["mua_length_um"])
+        setup.struct["mua_weights"] = jnp.asarray(w, dt_)
+        n_mua = w.shape[1]
+    setup.static = {"n_bins": n_bins, "attribution": bool(opts["attribution"]) and need_source,
+                    "n_pops": len(table.populations), "n_mua": n_mua, "rec_emm": "EMM-proxy" in modes}
+    return setup
