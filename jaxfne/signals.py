@@ -17,7 +17,7 @@ __all__ = ["Signals", "SignalsMeta", "UNITS", "DIMS"]
 UNITS = {
     "spikes": "1", "V_m": "mV", "I_syn": "pA", "source": "A/m^3", "LFP": "uV", "CSD": "A/m^3",
     "MUA": "spikes/bin", "dipole": "nA m", "EEG": "uV", "MEG": "fT", "EMM": "ATP/s", "BOLD": "1",
-    "source_pop": "A/m^3", "LFP_pop": "uV", "dipole_pop": "nA m",
+    "source_pop": "A/m^3", "LFP_pop": "uV", "dipole_pop": "nA m", "weights": "pA/pF",
 }
 
 #: Dimension names of each signal (without the leading ``seed`` of a batch).
@@ -28,6 +28,7 @@ DIMS = {
     "MEG": ("time", "meg_channel"), "EMM": ("time",), "BOLD": ("tr",),
     "source_pop": ("time", "population", "column", "bin"), "LFP_pop": ("time", "population", "contact"),
     "dipole_pop": ("time", "population", "column", "xyz"),
+    "weights": ("pre", "post"),
 }
 
 LONG_NAMES = {
@@ -43,6 +44,7 @@ LONG_NAMES = {
     "MEG": "radial magnetic field at magnetometers",
     "EMM": "metabolic proxy: ATP consumption rate",
     "BOLD": "BOLD signal change (Balloon-Windkessel), sampled at the repetition time",
+    "weights": "synaptic weights at the end of the run (STDP)",
 }
 
 
@@ -91,7 +93,7 @@ class SignalsMeta:
 
 
 _FIELDS = ("spikes", "V_m", "I_syn", "source", "LFP", "CSD", "MUA", "dipole", "EEG", "MEG", "EMM", "BOLD",
-           "source_pop", "LFP_pop", "dipole_pop", "bad_step")
+           "source_pop", "LFP_pop", "dipole_pop", "weights", "bad_step")
 
 
 @jax.tree_util.register_pytree_node_class
@@ -112,6 +114,8 @@ class Signals:
     LFP : [time, contact], µV;  CSD : [time, contact_csd], A/m^3;  MUA : [time, contact], spikes/bin
     dipole : [time, column, 3], nA·m;  EEG : [time, eeg_channel], µV;  MEG : [time, meg_channel], fT
     EMM : [time], ATP/s;  BOLD : [tr], fractional signal change at the repetition time.
+    weights : [pre, post], the plastic weights at the end of the run (with STDP), before
+        ``weight_scale``, in the emitter's current units.
 
     Step ``k`` covers ``[k dt, (k + 1) dt]`` and is sampled at its end: ``time_ms[k] = (k + 1) dt``.
     """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 from collections.abc import Callable, Sequence
@@ -169,6 +170,8 @@ def simulate(model: Model, duration_ms: float | None = None, dt_ms: float | None
     axis = 1 if batched else 0
     arrays = {k: np.concatenate(v, axis=axis) for k, v in pieces.items()}
     arrays.update(derive_fields_final(probes, field_state))
+    if static.plastic:
+        arrays["weights"] = np.asarray(carry["w"])
     meta = SignalsMeta.from_model(model, dt_ms=dt_ms, n_steps=n_steps, seeds=seeds if batched else seeds[0],
                                   batched=batched, record_every=every)
     return Signals.from_arrays(arrays, meta)
@@ -208,6 +211,7 @@ def pure_simulate_fn(model: Model, duration_ms: float, dt_ms: float):
     """
     n_steps = _check_times(duration_ms, dt_ms)
     static, struct = static_for(model, float(dt_ms))
+    static = dataclasses.replace(static, float_spikes=True)
     fn = chunk_fn(static, False, False)
     wave_np = waveform_table(model._waveforms, 0, n_steps, float(dt_ms))
     from .probes.fields import derive_fields, finalize_fields, init_field_state
@@ -216,7 +220,7 @@ def pure_simulate_fn(model: Model, duration_ms: float, dt_ms: float):
                                   record_every=1)
 
     def f(params, seed):
-        key = jax.random.PRNGKey(seed) if isinstance(seed, int) else seed
+        key = jax.random.PRNGKey(seed) if jnp.ndim(seed) == 0 else seed
         carry = init_carry(static, params, struct)
         wave = jnp.asarray(wave_np, jnp.dtype(static.dtype))
         carry, outs = fn(params, struct, carry, key, 0, wave)
@@ -225,6 +229,8 @@ def pure_simulate_fn(model: Model, duration_ms: float, dt_ms: float):
         outs.update(derived)
         outs.update(finalize_fields(model._probes, state))
         outs["bad_step"] = carry["bad"][0]
+        if static.plastic:
+            outs["weights"] = carry["w"]
         return Signals.from_arrays(outs, meta)
 
     return f

@@ -19,7 +19,8 @@ Numerics (named as NEST's ``izhikevich`` documents its own choice; recorded with
     Consistent forward Euler: both from the old state (NEST ``consistent_integration=True``).
 
 Spikes are detected at the end of the step (``v >= v_peak``); V_m is sampled there, before the
-reset, and clipped to ``v_peak`` on spike steps, as Izhikevich's figure code plots it.
+reset, and clipped to ``v_peak`` on spike steps, as Izhikevich's figure code plots it. The spike has a
+surrogate derivative (:mod:`jaxfne.engine.surrogate`); the reset is detached from it.
 """
 
 from __future__ import annotations
@@ -67,7 +68,10 @@ class Izhikevich(NeuronFamily):
             raise ValueError(f"scheme={scheme!r} is not allowed: sequential_euler, split_half_step, euler")
         spike = spike_fn(v_new - p["v_peak"])
         v_sample = jnp.where(spike > 0, p["v_peak"], v_new)
-        # exactly c after a spike (v + (c - v) can miss c by an ulp); the surrogate path keeps d/dspike
-        v_reset = jnp.where(spike > 0, p["c"], v_new) + (spike - lax.stop_gradient(spike)) * (p["c"] - v_new)
-        u_reset = u_new + spike * p["d"]
+        # The reset is detached from the surrogate (Zenke & Vogels 2021, Neural Comput 33:899): gradients
+        # reach other neurons and readouts through the emitted spikes, and a neuron far below threshold
+        # gets its exact derivative. where() also makes v exactly c (v + (c - v) can miss it by an ulp).
+        hard = lax.stop_gradient(spike)
+        v_reset = jnp.where(hard > 0, p["c"], v_new)
+        u_reset = u_new + hard * p["d"]
         return {"v": v_reset, "u": u_reset}, v_sample, spike

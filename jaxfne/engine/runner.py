@@ -45,6 +45,7 @@ class Static:
     n_pops: int
     n_mua: int  # 0 = no MUA
     rec_emm: bool
+    float_spikes: bool = False  # emit 0/1 floats that carry the surrogate gradient (for grad)
 
 
 def init_carry(static: Static, params: dict, struct: dict) -> dict:
@@ -140,7 +141,7 @@ def _step(static: Static, params: dict, struct: dict, carry: dict, xs: dict):
     hit = (~jnp.all(finite)) & (carry["bad"][0] < 0)
     new["bad"] = jnp.where(hit, jnp.stack([k, struct["pop_index"][first_bad]]).astype(jnp.int32), carry["bad"])
 
-    out = {"spikes": s > 0.5}
+    out = {"spikes": s if static.float_spikes else s > 0.5}
     cap = params["capacitance_pF"]
     rec = struct.get("record_idx")
     if static.rec_vm:

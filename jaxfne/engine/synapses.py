@@ -87,12 +87,15 @@ def stdp_update(w, s, x_pre, x_post, conn_mask, prm, dt):
     """Pair-based additive STDP with traces (Morrison, Diesmann & Gerstner 2008), excitatory rows only.
 
     Depression at presynaptic spikes by ``A_minus w_max x_post``, potentiation at postsynaptic spikes by
-    ``A_plus w_max x_pre``, both with the traces from before this step's increments; weights stay in
+    ``A_plus w_max x_pre``; the traces are decayed to this step first and incremented after the update,
+    so a pair at lag dt_pair changes w by ``A w_max exp(-dt_pair / tau)``. Weights stay in
     ``[w_min, w_max]``. Traces decay with ``tau_plus`` (pre) and ``tau_minus`` (post) and jump by 1.
     """
+    x_pre = x_pre * jnp.exp(-dt / prm["tau_plus_ms"])
+    x_post = x_post * jnp.exp(-dt / prm["tau_minus_ms"])
     dw = prm["A_plus"] * prm["w_max"] * jnp.outer(x_pre, s) - prm["A_minus"] * prm["w_max"] * jnp.outer(s, x_post)
     w = jnp.where(conn_mask, jnp.clip(w + dw, prm["w_min"], prm["w_max"]), w)
-    x_pre = x_pre * jnp.exp(-dt / prm["tau_plus_ms"]) + s
-    x_post = x_post * jnp.exp(-dt / prm["tau_minus_ms"]) + s
+    x_pre = x_pre + s
+    x_post = x_post + s
     return w, x_pre, x_post
 

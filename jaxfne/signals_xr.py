@@ -1,0 +1,77 @@
+"""Signals -> :class:`xarray.Dataset` with named dimensions, coordinates and units."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from .signals import DIMS, LONG_NAMES, UNITS, Signals
+
+__all__ = ["signals_to_xarray"]
+
+
+def _coords(sig: Signals) -> dict:
+    m = sig.meta
+    g = m.geometry
+    coords = {
+        "time": ("time", sig.time_ms, {"units": "ms", "long_name": "end of the integration step"}),
+        "neuron": ("neuron", np.arange(len(m.neuron["column"]))),
+    }
+    for key in ("column", "layer", "cell_type", "population"):
+        coords[f"neuron_{key}" if key == "column" else key] = ("neuron", np.asarray(m.neuron[key]).astype(str))
+    coords["depth_um"] = ("neuron", np.asarray(m.neuron["depth_um"], float), {"units": "um"})
+    coords["x_um"] = ("neuron", np.asarray(m.neuron["x_um"], float), {"units": "um"})
+    coords["y_um"] = ("neuron", np.asarray(m.neuron["y_um"], float), {"units": "um"})
+    if m.batched:
+        coords["seed"] = ("seed", np.asarray(m.seeds))
+    if g:
+        coords["bin_depth_um"] = ("bin", np.asarray(g["bin_centers_um"], float), {"units": "um"})
+        cd = np.asarray(g["contact_depths_um"], float)
+        coords["contact_depth_um"] = ("contact", cd, {"units": "um"})
+        vaknin = bool(m.config.get("probes", {}).get("options", {}).get("csd_vaknin", False))
+        coords["contact_csd_depth_um"] = ("contact_csd", cd if vaknin else cd[1:-1], {"units": "um"})
+    coords["column"] = ("column", np.asarray(m.columns).astype(str))
+    coords["population_name"] = ("population", np.asarray(m.populations).astype(str))
+    coords["xyz"] = ("xyz", np.array(["x", "y", "z"]))
+    for key, dim in (("eeg_electrodes_um", "eeg_channel"), ("meg_sensors_um", "meg_channel")):
+        if key in m.probe:
+            pos = np.asarray(m.probe[key], float)
+            coords[f"{dim}_position_um"] = ((dim, "xyz"), pos, {"units": "um"})
+    every = m.record_every
+    coords["time_rec"] = ("time_rec", sig.time_ms[every - 1::every],
+                          {"units": "ms", "long_name": f"every {every}-th step"})
+    rec = m.record_idx
+    coords["neuron_rec"] = ("neuron_rec", np.arange(len(m.neuron["column"])) if rec is None else np.asarray(rec))
+    return coords
+
+
+def signals_to_xarray(sig: Signals):
+    """Build the Dataset; only probed signals appear, each with ``units`` and ``long_name``."""
+    import xarray as xr
+
+    m = sig.meta
+    coords = _coords(sig)
+    lead = ("seed",) if m.batched else ()
+    data_vars = {}
+    used_dims = set(lead)
+    for key in sig.recorded:
+        arr = np.asarray(getattr(sig, key))
+        dims = lead + DIMS[key]
+        if key == "BOLD":
+            tr_ms = float(m.config.get("probes", {}).get("options", {}).get("bold_tr_ms", 2000.0))
+            coords["tr"] = ("tr", (np.arange(arr.shape[-1]) + 1) * tr_ms, {"units": "ms"})
+        data_vars[key] = (dims, arr, {"units": UNITS[key], "long_name": LONG_NAMES.get(key, key)})
+        used_dims.update(dims)
+    coords = {k: v for k, v in coords.items() if set(np.atleast_1d(v[0])) <= used_dims or k in ("time", "neuron")}
+    ds = xr.Dataset(data_vars, coords={k: v[:2] if len(v) == 2 else v for k, v in coords.items()})
+    for k, v in coords.items():
+        if len(v) == 3:
+            ds[k].attrs.update(v[2])
+    ds.attrs.update({
+        "dt_ms": m.dt_ms, "n_steps": m.n_steps, "scheme": m.scheme, "dtype": m.dtype,
+        "record_every": m.record_every, "seeds": json.dumps(m.seeds),
+        "probe_modes": json.dumps(m.probe.get("modes", [])), "geometry_json": json.dumps(m.geometry),
+        "time_convention": "step k covers [k dt, (k+1) dt]; samples at its end",
+    })
+    return ds
