@@ -22,6 +22,8 @@ from .presets.izhikevich import get_preset
 
 __all__ = ["construct"]
 
+_ALWAYS = None  # a random drive that is on for the whole run
+
 _NEURON_KEYS = ("a", "b", "c", "d", "k2", "k1", "k0", "u_v_offset", "u_decay", "v_peak", "v0", "u0")
 
 
@@ -77,7 +79,7 @@ def _stimuli(cfg: Configuration, table: NeuronTable):
             for t, std in cortical_eig.THALAMIC_STD.items():
                 m = table.cell_type == t
                 if m.any():
-                    gauss.append((0.0, std, m))
+                    gauss.append((0.0, std, m, _ALWAYS))
         else:
             types = {"E": em["per_type"].get("E", em["preset"]), "I": em["per_type"].get("I", em["preset"])}
             for t, name in types.items():
@@ -89,20 +91,20 @@ def _stimuli(cfg: Configuration, table: NeuronTable):
     for i, st in enumerate(cfg.stimuli):
         m = _target_mask(table, st["target"], f"stimuli[{i}]")
         if st["kind"] == "gaussian":
-            gauss.append((st["mean"], st["std"], _windowed(m, st)))
+            gauss.append((st["mean"], st["std"], m, _window(st)))
         elif st["kind"] == "poisson":
-            poisson.append((st["rate_hz"], st["n_inputs"], st["weight"], m, st))
+            poisson.append((st["rate_hz"], st["n_inputs"], st["weight"], m, _window(st)))
         else:
             waves.append(waveform_from_spec(st))
             wmask.append(m)
     return waves, wmask, gauss, poisson
 
 
-def _windowed(mask, st):
-    if st["start_ms"] != 0.0 or st["stop_ms"] != float("inf"):
-        raise ConfigurationError("stimulus[gaussian].start_ms/stop_ms", [st["start_ms"], st["stop_ms"]],
-                                 "the whole run (0, inf) for random drives; gate a drive with a step instead")
-    return mask
+def _window(st):
+    """The on-window of a random drive as a 0/1 waveform (closed at the start, open at the stop)."""
+    from .engine.stimulus import Waveform, _Piece
+
+    return Waveform((_Piece(st["start_ms"], st["stop_ms"], 1.0),))
 
 
 def construct(cfg: Configuration) -> Model:

@@ -95,15 +95,21 @@ def assemble(*, cfg, table: NeuronTable, synapses: Synapses, conn: dict, neuron:
             raise ConfigurationError("probes.record_neurons", int(rec.max()), f"neuron indices below n={n}")
         struct["record_idx"] = jnp.asarray(rec, jnp.int32)
     modes = cfg.probe_spec["modes"]
+    # spikes and V_m are always recorded: they are Signals' non-optional attributes
     static = {
         "n": n, "dtype": dtype, "family": em["family"], "scheme": scheme, "propagation": prop,
         "full_rows": prop == "event" and _full_rows(synapses),
         "uniform": synapses.is_uniform_delay(), "synapse": synapses.synapse, "plastic": plastic,
         "n_wave": len(waves), "n_gauss": len(gauss), "n_poisson": len(poisson),
-        "rec_vm": "Vm" in modes, "rec_isyn": "I_syn" in modes, **probes.static,
+        "rec_vm": True, "rec_isyn": "I_syn" in modes, **probes.static,
     }
     resolved = {"connectivity": conn, "scheme": scheme, "propagation": prop,
                 "n_synapses": synapses.count, "populations": list(table.populations)}
+    # waveform table columns: stimulus currents, then the on-windows of the Gaussian and Poisson drives
+    from .engine.stimulus import Waveform, _Piece
+
+    always = Waveform((_Piece(float("-inf"), float("inf"), 1.0),))
+    windows = [g[3] or always for g in gauss] + [q[4] or always for q in poisson]
     return Model(cfg=cfg, table=table, synapses=synapses, params=params, struct=struct, static=static,
-                 waveforms=list(waves), geometry=probes.geometry, basis_spec=probes.basis_spec, probes=probes,
+                 waveforms=list(waves) + windows, geometry=probes.geometry, basis_spec=probes.basis_spec, probes=probes,
                  resolved=resolved)

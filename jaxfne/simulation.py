@@ -35,9 +35,9 @@ class Simulation:
         if self.dt_ms > self.duration_ms:
             raise ConfigurationError("simulation.dt_ms", self.dt_ms, f"a step no longer than duration_ms={self.duration_ms:g}")
         if isinstance(self.seed, (list, tuple)):
-            object.__setattr__(self, "seed", tuple(check_int("simulation.seed", s, lo=0) for s in self.seed))
+            object.__setattr__(self, "seed", tuple(check_int("simulation.seed", s, lo=0, hi=2**32 - 1) for s in self.seed))
         elif self.seed is not None:
-            check_int("simulation.seed", self.seed, lo=0)
+            check_int("simulation.seed", self.seed, lo=0, hi=2**32 - 1)
 
 
 def simulation(**kwargs) -> Simulation:

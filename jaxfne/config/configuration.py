@@ -75,6 +75,9 @@ class Configuration:
     def __setattr__(self, name, value):  # noqa: D105
         raise AttributeError("Configuration is immutable: its methods return a new object")
 
+    def __delattr__(self, name):  # noqa: D105
+        raise AttributeError("Configuration is immutable: its methods return a new object")
+
     def _with(self, section: str, value: Any) -> Configuration:
         data = copy.deepcopy(self._data)
         data[section] = _jsonable(value)
@@ -181,6 +184,7 @@ class Configuration:
             "radius_um": radius_um,
             "position_um": pos,
         }
+        self._check_counts_fit(self._data["cell_types"]["fractions"], col)
         return self._with("columns", self._data["columns"] + [col])
 
     def cell_types(
@@ -328,7 +332,9 @@ class Configuration:
         ----------
         modes : list of str
             Any of ``SPK``, ``Vm``, ``I_syn``, ``MUA-proxy``, ``source-proxy``, ``LFP-proxy``,
-            ``CSD-proxy``, ``EEG-proxy``, ``MEG-proxy``, ``EMM-proxy``.
+            ``CSD-proxy``, ``EEG-proxy``, ``MEG-proxy``, ``EMM-proxy``. Spikes and V_m are always
+            recorded (``record_neurons`` and ``record_every`` bound V_m's memory); the others only
+            when listed.
         name : str, optional
             Probe name (default ``"multimodal_probe"``).
         **kwargs
@@ -570,6 +576,13 @@ def _check_stimulus(kind: str, p: dict) -> None:
         p["rate_hz"] = check_number(f"{f}.rate_hz", p["rate_hz"], lo=0)
         p["n_inputs"] = check_int(f"{f}.n_inputs", p["n_inputs"], lo=1)
         p["weight"] = check_number(f"{f}.weight", p["weight"])
+        sd = p["synapse_depth_um"]
+        if sd is not None and not isinstance(sd, str):
+            if not isinstance(sd, Sequence) or len(sd) != 2:
+                raise ConfigurationError(f"{f}.synapse_depth_um", sd, "None, a layer label or (top, bottom) in µm")
+            top = check_number(f"{f}.synapse_depth_um[0]", sd[0], lo=0)
+            bottom = check_number(f"{f}.synapse_depth_um[1]", sd[1], lo=top)
+            p["synapse_depth_um"] = [top, bottom]
     if kind == "gaussian":
         p["mean"] = check_number(f"{f}.mean", p["mean"])
         p["std"] = check_number(f"{f}.std", p["std"], lo=0)

@@ -114,7 +114,10 @@ STIMULUS_DEFAULTS = {
     "series": {"values": None, "dt_ms": None, "start_ms": 0.0},
     # Poisson spike trains from n_inputs external sources, each event a jump of `weight` in the
     # excitatory synaptic current (Potjans & Diesmann 2014 background: 8 Hz per external synapse).
-    "poisson": {"rate_hz": 8.0, "n_inputs": 100, "weight": 0.6, "start_ms": 0.0, "stop_ms": float("inf")},
+    # synapse_depth_um: None = at each target's own excitatory synapses (BasisSpec), a layer label or
+    # (top, bottom) in um below the pia = a layer-specific afferent (e.g. thalamic input ending in L4).
+    "poisson": {"rate_hz": 8.0, "n_inputs": 100, "weight": 0.6, "start_ms": 0.0, "stop_ms": float("inf"),
+                "synapse_depth_um": None},
     # White Gaussian current, std given per 1 ms step (Izhikevich 2003 "thalamic input"); for other dt
     # the per-step std is std * sqrt(1 ms / dt) so the input's diffusion per ms does not change.
     "gaussian": {"mean": 0.0, "std": 1.0, "start_ms": 0.0, "stop_ms": float("inf")},

@@ -56,6 +56,7 @@ def init_carry(static: Static, params: dict, struct: dict) -> dict:
         "neuron": fam.init_state(params["neuron"], dt),
         "I_e": jnp.zeros(n, dt),
         "I_i": jnp.zeros(n, dt),
+        "I_p": jnp.zeros((static.n_poisson, n), dt),
         "bad": jnp.array([-1, -1], jnp.int32),
     }
     if static.propagation == "event":
@@ -103,25 +104,33 @@ def _step(static: Static, params: dict, struct: dict, carry: dict, xs: dict):
     else:
         arr = jnp.zeros((2, n), dt_)
     exc_in, inh_in = arr[0], arr[1]
-    if static.n_poisson:
-        exc_in = exc_in + jnp.einsum("pn,p,pn->n", xs["pc"], params["poisson_weight"], struct["poisson_mask"])
+    win = xs["wave"]
+    gauss_on = win[static.n_wave:static.n_wave + static.n_gauss]
+    poisson_on = win[static.n_wave + static.n_gauss:]
+    # external Poisson input: its own excitatory synaptic current per drive, so its synapses can sit
+    # at a depth of their own (a layer-specific afferent) in the source profile
+    p_in = xs["pc"] * (params["poisson_weight"] * poisson_on)[:, None] * struct["poisson_mask"] if static.n_poisson \
+        else jnp.zeros((0, n), dt_)
     if static.synapse == "exponential":
         i_e = carry["I_e"] * jnp.exp(-dt / params["tau_syn_ms"][0]) + exc_in
         i_i = carry["I_i"] * jnp.exp(-dt / params["tau_syn_ms"][1]) + inh_in
+        i_p = carry["I_p"] * jnp.exp(-dt / params["tau_syn_ms"][0]) + p_in
     else:  # delta: the arriving charge (weight x 1 ms) delivered within this step
         i_e = exc_in / dt
         i_i = inh_in / dt
-    new["I_e"], new["I_i"] = i_e, i_i
+        i_p = p_in / dt
+    new["I_e"], new["I_i"], new["I_p"] = i_e, i_i, i_p
+    i_drive = jnp.sum(i_p, axis=0)
 
     i_ext = jnp.zeros(n, dt_)
     if static.n_wave:
-        i_ext = i_ext + (xs["wave"] * params["stim_gain"]) @ struct["wave_mask"]
+        i_ext = i_ext + (win[:static.n_wave] * params["stim_gain"]) @ struct["wave_mask"]
     if static.n_gauss:
         scale = jnp.sqrt(jnp.asarray(1.0 / dt, dt_))
         g = params["gauss_mean"][:, None] + params["gauss_std"][:, None] * scale * xs["z"]
-        i_ext = i_ext + jnp.sum(g * struct["gauss_mask"], axis=0)
+        i_ext = i_ext + jnp.sum(g * (gauss_on[:, None] * struct["gauss_mask"]), axis=0)
 
-    neuron, v_sample, s = fam.step(params["neuron"], carry["neuron"], i_e + i_i + i_ext, dt, static.scheme)
+    neuron, v_sample, s = fam.step(params["neuron"], carry["neuron"], i_e + i_i + i_drive + i_ext, dt, static.scheme)
     new["neuron"] = neuron
 
     # propagate this step's spikes
@@ -147,23 +156,26 @@ def _step(static: Static, params: dict, struct: dict, carry: dict, xs: dict):
     if static.rec_vm:
         out["V_m"] = v_sample if rec is None else v_sample[rec]
     if static.rec_isyn:
-        isyn = (i_e + i_i) * cap
+        isyn = (i_e + i_i + i_drive) * cap
         out["I_syn"] = isyn if rec is None else isyn[rec]
     if static.n_bins:
-        ie_pa, ii_pa = i_e * cap, i_i * cap
+        ie_pa, ii_pa, ip_pa = i_e * cap, i_i * cap, i_p * cap
         if static.attribution:
-            out["source_pop_pA"] = (jnp.einsum("n,np,nb->pb", ie_pa, struct["pop_onehot"], struct["basis_exc"])
-                                    + jnp.einsum("n,np,nb->pb", ii_pa, struct["pop_onehot"], struct["basis_inh"]))
+            oh = struct["pop_onehot"]
+            out["source_pop_pA"] = (jnp.einsum("n,np,nb->pb", ie_pa, oh, struct["basis_exc"])
+                                    + jnp.einsum("n,np,nb->pb", ii_pa, oh, struct["basis_inh"])
+                                    + jnp.einsum("dn,np,dnb->pb", ip_pa, oh, struct["basis_drive"]))
             out["source_pA"] = out["source_pop_pA"].sum(0)
         else:
-            out["source_pA"] = ie_pa @ struct["basis_exc"] + ii_pa @ struct["basis_inh"]
+            out["source_pA"] = (ie_pa @ struct["basis_exc"] + ii_pa @ struct["basis_inh"]
+                                + jnp.einsum("dn,dnb->b", ip_pa, struct["basis_drive"]))
     if static.n_mua:
         out["MUA"] = s @ struct["mua_weights"]
     if static.rec_emm:
         exc_events = jnp.sum(s * is_exc * struct["out_degree"])
         inh_events = jnp.sum(s * (1 - is_exc) * struct["out_degree"])
         if static.n_poisson:
-            exc_events = exc_events + jnp.sum(xs["pc"] * struct["poisson_mask"])
+            exc_events = exc_events + jnp.sum(xs["pc"] * poisson_on[:, None] * struct["poisson_mask"])
         out["emm_counts"] = jnp.stack([jnp.sum(s), exc_events, inh_events])
     return new, out
 
@@ -179,9 +191,7 @@ def chunk_fn(static: Static, batched_key: bool, batched_params: bool):
     def run(params, struct, carry, key, step0, wave):
         t_len = wave.shape[0]
         steps = step0 + jnp.arange(t_len, dtype=jnp.int32)
-        xs = {"k": steps, **_draws(static, params, key, steps)}
-        if static.n_wave:
-            xs["wave"] = wave
+        xs = {"k": steps, "wave": wave, **_draws(static, params, key, steps)}
         return lax.scan(functools.partial(_step, static, params, struct), carry, xs)
 
     if batched_key:

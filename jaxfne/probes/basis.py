@@ -62,7 +62,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["BasisError", "BasisSpec", "basis_matrices"]
+__all__ = ["BasisError", "BasisSpec",
+    "afferent_basis", "basis_matrices"]
 
 _CELL_TYPES = ("E", "I")
 _DEFAULT_RANGES = (
@@ -282,3 +283,21 @@ def basis_matrices(soma_depth_um, layer_labels, is_exc, bin_edges_um, spec: Basi
     b_exc = soma - syn_e
     b_inh = soma - syn_i
     return b_exc, b_inh
+
+
+def afferent_basis(soma_depth_um, depth_range_um, bin_edges_um, spec: BasisSpec):
+    """Basis of an afferent whose synapses sit at an absolute depth range, whatever the soma depth.
+
+    A layer-specific input (e.g. thalamocortical fibres ending in L4, Hagen et al. 2016) puts its
+    inward current uniformly over ``depth_range_um = (top, bottom)`` (µm below the pia) and the
+    return current at each target's soma. Rows sum to 0.
+    """
+    depth = np.asarray(soma_depth_um, dtype=np.float64)
+    edges = np.asarray(bin_edges_um, dtype=np.float64)
+    top, bottom = (float(v) for v in depth_range_um)
+    if not (math.isfinite(top) and math.isfinite(bottom) and bottom >= top):
+        raise BasisError(f"depth_range_um must be (top, bottom) with bottom >= top; got {depth_range_um!r}")
+    w = spec.soma_spread_um
+    soma = _interval_profile(depth - w, depth + w, edges)
+    syn = _interval_profile(np.full(depth.size, top), np.full(depth.size, bottom), edges)
+    return soma - syn

@@ -61,6 +61,33 @@ def _geometry_and_basis(cfg: Configuration, table: NeuronTable, opts: dict):
     return geom, spec
 
 
+def _drive_bases(cfg, table, b_exc, edges, spec, cols):
+    """[P, N, cols*B]: each Poisson drive's basis (the targets' own, or its afferent depth range)."""
+    from ..errors import ConfigurationError
+    from .basis import afferent_basis
+
+    drives = [st for st in cfg.stimuli if st["kind"] == "poisson"]
+    n_b = edges.size - 1
+    out = np.zeros((len(drives), table.n, len(cols) * n_b))
+    for d, st in enumerate(drives):
+        sd = st["synapse_depth_um"]
+        if sd is None:
+            out[d] = b_exc
+            continue
+        for ci, col in enumerate(cols):
+            m = table.column == col
+            if isinstance(sd, str):
+                depths = next(c["depths_um"] for c in cfg.columns if c["name"] == col)
+                if sd not in depths:
+                    raise ConfigurationError("stimulus[poisson].synapse_depth_um", sd,
+                                             f"a layer of column {col!r}: " + ", ".join(depths))
+                rng = depths[sd]
+            else:
+                rng = sd
+            out[d][np.ix_(m, np.arange(ci * n_b, (ci + 1) * n_b))] = afferent_basis(table.depth_um[m], rng, edges, spec)
+    return out
+
+
 def build_probes(cfg: Configuration, table: NeuronTable, dtype: str) -> ProbeSetup:
     spec = cfg.probe_spec
     modes, opts = tuple(spec["modes"]), spec["options"]
@@ -88,6 +115,7 @@ def build_probes(cfg: Configuration, table: NeuronTable, dtype: str) -> ProbeSet
             b_inh[np.ix_(m, np.arange(ci * n_b, (ci + 1) * n_b))] = bi
         setup.struct["basis_exc"] = jnp.asarray(b_exc, dt_)
         setup.struct["basis_inh"] = jnp.asarray(b_inh, dt_)
+        setup.struct["basis_drive"] = jnp.asarray(_drive_bases(cfg, table, b_exc, edges, basis_spec, cols), dt_)
         n_bins = len(cols) * n_b
         if opts["attribution"]:
             onehot = np.eye(len(table.populations))[table.pop_index]
