@@ -54,7 +54,7 @@ def _bytes_per_step(static, n_rec: int) -> int:
     item = 8 if static.dtype == "float64" else 4
     b += item * n_rec * (int(static.rec_vm) + int(static.rec_isyn))
     b += item * (static.n_bins * (static.n_pops if static.attribution else 1) + static.n_mua + 3)
-    b += item * static.n * (static.n_gauss + static.n_poisson)  # random draws of the chunk
+    b += item * static.n * (int(static.n_gauss > 0) + static.n_poisson)  # random draws of the chunk
     return b
 
 

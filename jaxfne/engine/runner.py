@@ -76,7 +76,8 @@ def _draws(static: Static, params: dict, key, steps):
     out = {}
     if static.n_gauss:
         kg = jax.random.fold_in(key, 0)
-        out["z"] = jax.vmap(lambda k: jax.random.normal(jax.random.fold_in(kg, k), (static.n_gauss, static.n), dt))(steps)
+        # one draw per neuron and step: independent Gaussian drives on a neuron add up to one Gaussian
+        out["z"] = jax.vmap(lambda k: jax.random.normal(jax.random.fold_in(kg, k), (static.n,), dt))(steps)
     if static.n_poisson:
         kp = jax.random.fold_in(key, 1)
         lam = params["poisson_rate_hz"] * params["poisson_n_inputs"] * static.dt * 1e-3  # [P]
@@ -126,9 +127,12 @@ def _step(static: Static, params: dict, struct: dict, carry: dict, xs: dict):
     if static.n_wave:
         i_ext = i_ext + (win[:static.n_wave] * params["stim_gain"]) @ struct["wave_mask"]
     if static.n_gauss:
-        scale = jnp.sqrt(jnp.asarray(1.0 / dt, dt_))
-        g = params["gauss_mean"][:, None] + params["gauss_std"][:, None] * scale * xs["z"]
-        i_ext = i_ext + jnp.sum(g * (gauss_on[:, None] * struct["gauss_mask"]), axis=0)
+        on = gauss_on[:, None] * struct["gauss_mask"]  # [G, N]
+        mean = jnp.sum(params["gauss_mean"][:, None] * on, axis=0)
+        var = jnp.sum((params["gauss_std"] ** 2)[:, None] * on, axis=0)
+        safe = jnp.where(var > 0, var, 1.0)  # keeps the gradient finite where a neuron gets no noise
+        sd = jnp.where(var > 0, jnp.sqrt(safe), 0.0) * jnp.sqrt(jnp.asarray(1.0 / dt, dt_))
+        i_ext = i_ext + mean + sd * xs["z"]
 
     neuron, v_sample, s = fam.step(params["neuron"], carry["neuron"], i_e + i_i + i_drive + i_ext, dt, static.scheme)
     new["neuron"] = neuron
