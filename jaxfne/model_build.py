@@ -13,8 +13,8 @@ from .neurons import NeuronTable
 
 __all__ = ["assemble", "choose_propagation"]
 
-#: Networks up to this size use dense propagation under ``propagation="auto"``.
-DENSE_MAX_N = 256
+#: Networks up to this size use dense propagation (differentiable) under ``propagation="auto"``.
+DENSE_MAX_N = 128
 
 
 def choose_propagation(conn: dict, syn: Synapses, n: int) -> str:

@@ -112,6 +112,7 @@ def simulate(model: Model, duration_ms: float | None = None, dt_ms: float | None
         raise ConfigurationError("seed", seed, "a list of seeds, one per parameter set, with params_batched=True")
     p = model.params if params is None else params
     static, struct = static_for(model, dt_ms)
+    static = _with_poisson_kmax(static, p, dt_ms)
     n_rec = len(model.cfg.probe_spec["options"]["record_neurons"] or []) or model.n
     if chunk_ms is None:
         chunk = max(1, CHUNK_BUDGET_BYTES // max(1, _bytes_per_step(static, n_rec) * len(seeds)))
@@ -177,6 +178,16 @@ def simulate(model: Model, duration_ms: float | None = None, dt_ms: float | None
     return Signals.from_arrays(arrays, meta)
 
 
+def _with_poisson_kmax(static, params, dt_ms: float):
+    """Size the Poisson sampler for the rates of these parameters (part of the compilation key)."""
+    from .engine.runner import poisson_kmax
+
+    if not static.n_poisson:
+        return static
+    k = poisson_kmax(np.asarray(params["poisson_rate_hz"]), np.asarray(params["poisson_n_inputs"]), dt_ms)
+    return dataclasses.replace(static, poisson_kmax=k)
+
+
 def derive_fields_final(probes, field_state) -> dict:
     from .probes.fields import finalize_fields
 
@@ -211,7 +222,7 @@ def pure_simulate_fn(model: Model, duration_ms: float, dt_ms: float):
     """
     n_steps = _check_times(duration_ms, dt_ms)
     static, struct = static_for(model, float(dt_ms))
-    static = dataclasses.replace(static, float_spikes=True)
+    static = dataclasses.replace(_with_poisson_kmax(static, model.params, float(dt_ms)), float_spikes=True)
     fn = chunk_fn(static, False, False)
     wave_np = waveform_table(model._waveforms, 0, n_steps, float(dt_ms))
     from .probes.fields import derive_fields, finalize_fields, init_field_state

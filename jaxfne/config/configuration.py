@@ -243,7 +243,7 @@ class Configuration:
         ``p``, ``indegree``, ``weights``, ``weight_scale``, ``weight_distribution``, ``weight_rel_sd``,
         ``synapse``, ``tau_syn_ms``, ``delay_ms``, ``delay_rel_sd``, ``delay_distribution``,
         ``autapses``, ``inter_column``, ``plasticity`` (pair-based STDP, off by default) and
-        ``propagation`` (``"event"``, ``"dense"`` or ``"auto"``: dense up to 256 neurons or with STDP).
+        ``propagation`` (``"event"``, ``"dense"`` or ``"auto"``: dense up to 128 neurons or with STDP).
         """
         check_keys("connectivity", kwargs, tuple(S.CONNECTIVITY_DEFAULTS))
         c = dict(self._data["connectivity"])

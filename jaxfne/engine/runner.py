@@ -45,6 +45,7 @@ class Static:
     n_pops: int
     n_mua: int  # 0 = no MUA
     rec_emm: bool
+    poisson_kmax: int = 0  # >0: inverse-CDF Poisson sampling over counts 0..kmax-1 (see poisson_kmax)
     float_spikes: bool = False  # emit 0/1 floats that carry the surrogate gradient (for grad)
 
 
@@ -81,10 +82,29 @@ def _draws(static: Static, params: dict, key, steps):
     if static.n_poisson:
         kp = jax.random.fold_in(key, 1)
         lam = params["poisson_rate_hz"] * params["poisson_n_inputs"] * static.dt * 1e-3  # [P]
-        out["pc"] = jax.vmap(
-            lambda k: jax.random.poisson(jax.random.fold_in(kp, k), lam[:, None], (static.n_poisson, static.n))
-        )(steps).astype(dt)
+        shape = (static.n_poisson, static.n)
+        if static.poisson_kmax:
+            # inverse CDF: X = #{j < kmax : u > F(j)}, exact up to a tail below the uniform's resolution
+            u = jax.vmap(lambda k: jax.random.uniform(jax.random.fold_in(kp, k), shape, dt))(steps)
+            j = jnp.arange(static.poisson_kmax, dtype=dt)
+            logpmf = j[None, :] * jnp.log(lam)[:, None] - lam[:, None] - jax.scipy.special.gammaln(j + 1.0)[None, :]
+            cdf = jnp.cumsum(jnp.exp(logpmf), axis=1)  # [P, K]
+            out["pc"] = jnp.sum(u[..., None] > cdf[None, :, None, :], axis=-1).astype(dt)
+        else:
+            out["pc"] = jax.vmap(lambda k: jax.random.poisson(jax.random.fold_in(kp, k), lam[:, None], shape))(steps).astype(dt)
     return out
+
+
+def poisson_kmax(rates_hz, n_inputs, dt_ms: float, limit: int = 64) -> int:
+    """Smallest K with P(X >= K) < 2^-53 for the largest Poisson mean per step; 0 above ``limit``."""
+    import numpy as np
+    from scipy.stats import poisson
+
+    lam = float(np.max(np.asarray(rates_hz, float) * np.asarray(n_inputs, float))) * dt_ms * 1e-3 if np.size(rates_hz) else 0.0
+    if lam <= 0:
+        return 1
+    k = int(poisson.isf(2.0**-53, lam)) + 2
+    return k if k <= limit else 0
 
 
 def _step(static: Static, params: dict, struct: dict, carry: dict, xs: dict):
@@ -163,16 +183,12 @@ def _step(static: Static, params: dict, struct: dict, carry: dict, xs: dict):
         isyn = (i_e + i_i + i_drive) * cap
         out["I_syn"] = isyn if rec is None else isyn[rec]
     if static.n_bins:
-        ie_pa, ii_pa, ip_pa = i_e * cap, i_i * cap, i_p * cap
+        currents = jnp.concatenate([i_e, i_i, i_p.reshape(-1)]) * cap  # [(2 + P) N] in pA
         if static.attribution:
-            oh = struct["pop_onehot"]
-            out["source_pop_pA"] = (jnp.einsum("n,np,nb->pb", ie_pa, oh, struct["basis_exc"])
-                                    + jnp.einsum("n,np,nb->pb", ii_pa, oh, struct["basis_inh"])
-                                    + jnp.einsum("dn,np,dnb->pb", ip_pa, oh, struct["basis_drive"]))
+            out["source_pop_pA"] = jnp.einsum("k,kp,kb->pb", currents, struct["pop_onehot_k"], struct["basis"])
             out["source_pA"] = out["source_pop_pA"].sum(0)
         else:
-            out["source_pA"] = (ie_pa @ struct["basis_exc"] + ii_pa @ struct["basis_inh"]
-                                + jnp.einsum("dn,dnb->b", ip_pa, struct["basis_drive"]))
+            out["source_pA"] = currents @ struct["basis"]  # one matvec: [B_exc; B_inh; B_drive]
     if static.n_mua:
         out["MUA"] = s @ struct["mua_weights"]
     if static.rec_emm:

@@ -19,6 +19,9 @@ BOLD      Balloon-Windkessel of the relative ATP rate, at TR  1 (fraction)
 
 from __future__ import annotations
 
+import functools
+
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -120,47 +123,67 @@ def _source_terms(probes, s_pa, dt):
     return out
 
 
-def derive_fields(probes, outs: dict, state: dict, dt_ms: float, batched: bool):
-    """Field signals of one chunk of scan outputs (time axis 0, or 1 when ``batched``)."""
+def _derive(probes, dt_ms: float, outs: dict) -> dict:
     derived = {}
     if "source_pA" in outs:
         dt = outs["source_pA"].dtype
-        derived.update(_source_terms(probes, outs.pop("source_pA"), dt))
+        derived.update(_source_terms(probes, outs["source_pA"], dt))
         if "source_pop_pA" in outs:
-            pop = _source_terms(probes, outs.pop("source_pop_pA"), dt)
+            pop = _source_terms(probes, outs["source_pop_pA"], dt)
             for k in ("source", "LFP", "dipole"):
                 if k in pop:
                     derived[f"{k}_pop"] = pop[k]
     if "emm_counts" in outs:
-        c = outs.pop("emm_counts")
-        emm = atp_rate(c[..., 0], c[..., 1], c[..., 2], probes.n_neurons, dt_ms)
-        derived["EMM"] = emm
-        state = {"emm": state["emm"] + [emm], "dt_ms": dt_ms}
+        c = outs["emm_counts"]
+        derived["EMM"] = atp_rate(c[..., 0], c[..., 1], c[..., 2], probes.n_neurons, dt_ms)
+    return derived
+
+
+def derive_fields(probes, outs: dict, state: dict, dt_ms: float, batched: bool):
+    """Field signals of one chunk of scan outputs (time axis 0, or 1 when ``batched``).
+
+    Consumes ``source_pA``/``source_pop_pA``/``emm_counts`` from ``outs``; the transform is compiled
+    once per model and step (cached on ``probes``).
+    """
+    keys = tuple(k for k in ("source_pA", "source_pop_pA", "emm_counts") if k in outs)
+    if not keys:
+        return state, {}
+    cache = probes.__dict__.setdefault("_derive_cache", {})
+    fn = cache.get((dt_ms, keys))
+    if fn is None:
+        fn = cache[(dt_ms, keys)] = jax.jit(functools.partial(_derive, probes, dt_ms))
+    derived = fn({k: outs.pop(k) for k in keys})
+    if "EMM" in derived:
+        state = {"emm": state["emm"] + [derived["EMM"]], "dt_ms": dt_ms}
     return state, derived
 
 
+@functools.partial(jax.jit, static_argnames=("h_s", "every"))
+def _bold_at_tr(ub, h_s: float, every: int):
+    def run(x):
+        return balloon_run(balloon_init(x.dtype), x, h_s)[1]
+
+    flat = ub.reshape(-1, ub.shape[-1])
+    bold = jax.vmap(run)(flat).reshape(ub.shape)
+    return bold[..., every - 1::every]
+
+
 def finalize_fields(probes, state: dict) -> dict:
-    """BOLD at the repetition time, from the whole ATP series (empty when the run is shorter than TR)."""
+    """BOLD at the repetition time, from the whole ATP series (empty when the run is shorter than TR).
+
+    The input of the Balloon model is the ATP rate relative to the budget of the same neurons firing
+    at Attwell & Laughlin's 4 Hz, minus 1, averaged over 10 ms steps.
+    """
     if "EMM-proxy" not in probes.modes or not state["emm"]:
         return {}
     emm = jnp.concatenate(state["emm"], axis=-1)  # [..., T]
     dt_ms = state["dt_ms"]
-    n = probes.n_neurons
-    ref = n * (ATP_REST_PER_NEURON_S + ATP_PER_SPIKE * ATP_REFERENCE_RATE_HZ)
+    ref = probes.n_neurons * (ATP_REST_PER_NEURON_S + ATP_PER_SPIKE * ATP_REFERENCE_RATE_HZ)
     u = emm / ref - 1.0
     per_bin = max(1, int(round(BOLD_DT_S * 1e3 / dt_ms)))
     t_len = (u.shape[-1] // per_bin) * per_bin
-    if t_len == 0:
+    every = int(round(probes.options["bold_tr_ms"] / (per_bin * dt_ms)))
+    if t_len // per_bin < every:
         return {"BOLD": jnp.zeros(u.shape[:-1] + (0,), u.dtype)}
     ub = u[..., :t_len].reshape(u.shape[:-1] + (t_len // per_bin, per_bin)).mean(-1)
-    h = per_bin * dt_ms * 1e-3
-
-    def run(x):
-        return balloon_run(balloon_init(x.dtype), x, h)[1]
-
-    import jax
-
-    bold = jax.vmap(run)(ub.reshape(-1, ub.shape[-1])).reshape(ub.shape) if ub.ndim > 1 else run(ub)
-    every = int(round(probes.options["bold_tr_ms"] / (per_bin * dt_ms)))
-    idx = np.arange(every - 1, bold.shape[-1], every)
-    return {"BOLD": bold[..., idx]}
+    return {"BOLD": _bold_at_tr(ub, h_s=per_bin * dt_ms * 1e-3, every=every)}

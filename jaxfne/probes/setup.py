@@ -113,13 +113,13 @@ def build_probes(cfg: Configuration, table: NeuronTable, dtype: str) -> ProbeSet
             be, bi = basis_matrices(table.depth_um[m], table.layer[m].astype(str), table.is_exc[m], edges, basis_spec)
             b_exc[np.ix_(m, np.arange(ci * n_b, (ci + 1) * n_b))] = be
             b_inh[np.ix_(m, np.arange(ci * n_b, (ci + 1) * n_b))] = bi
-        setup.struct["basis_exc"] = jnp.asarray(b_exc, dt_)
-        setup.struct["basis_inh"] = jnp.asarray(b_inh, dt_)
-        setup.struct["basis_drive"] = jnp.asarray(_drive_bases(cfg, table, b_exc, edges, basis_spec, cols), dt_)
+        b_drive = _drive_bases(cfg, table, b_exc, edges, basis_spec, cols)  # [P, N, cols*B]
+        # stacked to match the scan's current vector [I_exc; I_inh; I_drive per drive]
+        setup.struct["basis"] = jnp.asarray(np.concatenate([b_exc, b_inh, b_drive.reshape(-1, b_exc.shape[1])]), dt_)
         n_bins = len(cols) * n_b
         if opts["attribution"]:
             onehot = np.eye(len(table.populations))[table.pop_index]
-            setup.struct["pop_onehot"] = jnp.asarray(onehot, dt_)
+            setup.struct["pop_onehot_k"] = jnp.asarray(np.tile(onehot, (2 + b_drive.shape[0], 1)), dt_)
         from .fields import field_matrices
 
         setup.matrices.update(field_matrices(cfg, geom, cols, modes, opts))
