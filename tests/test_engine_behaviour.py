@@ -157,3 +157,23 @@ def test_event_propagation_with_plasticity_is_refused():
            .connectivity(p=0.5, propagation="event", plasticity={"A_plus": 0.01}))
     with pytest.raises(ConfigurationError, match="connectivity.propagation"):
         jaxfne.construct(cfg)
+
+
+def test_gradient_flows_from_a_field_readout_to_the_drive():
+    """mean |LFP| of a subthreshold column is smooth in the Poisson weight: grad = finite difference."""
+    cfg = _quiet_column(recurrent=False).probes(["SPK", "source-proxy", "LFP-proxy"])
+    model = jaxfne.construct(cfg)
+    f = model.simulate_fn(50.0, 0.1)
+    spec = jaxfne.readout_spec("lfp", "mean_LFP")
+
+    def mean_lfp(w):
+        p = dict(model.params)
+        p["poisson_weight"] = w
+        return model.compute_readout(f(p, 0), [spec]).results["lfp"]
+
+    w0 = jnp.asarray([0.3])
+    g = jax.grad(mean_lfp)(w0)
+    h = 1e-6
+    fd = (mean_lfp(w0 + h) - mean_lfp(w0 - h)) / (2 * h)
+    assert float(mean_lfp(w0)) > 0 and np.isfinite(g).all() and abs(float(g[0])) > 0
+    np.testing.assert_allclose(float(g[0]), float(fd), rtol=1e-6)
