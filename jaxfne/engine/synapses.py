@@ -47,11 +47,11 @@ def event_propagate(buf, s, k, targets, weights, delays, is_exc, *, n: int, d_le
         i, rem, b = carry
         j = jnp.argmax(rem)
         w = lax.dynamic_index_in_dim(weights, j, keepdims=False) * s[j]
-        c = jnp.where(is_exc[j], 0, 1)
+        c = jnp.where(is_exc[j], 0, 1).astype(jnp.int32)
         if full_rows and uniform_delay > 0:
-            slot = (k + uniform_delay) % d_len
-            row = lax.dynamic_slice(b, (c, slot, 0), (1, 1, n)) + w[None, None, :]
-            b = lax.dynamic_update_slice(b, row, (c, slot, 0))
+            slot = ((k + uniform_delay) % d_len).astype(jnp.int32)
+            row = lax.dynamic_slice(b, (c, slot, jnp.int32(0)), (1, 1, n)) + w[None, None, :]
+            b = lax.dynamic_update_slice(b, row, (c, slot, jnp.int32(0)))
         else:
             tg = lax.dynamic_index_in_dim(targets, j, keepdims=False)
             dl = lax.dynamic_index_in_dim(delays, j, keepdims=False)

@@ -1,0 +1,37 @@
+# jaxfne: construct -> simulate -> readout -> aggregate -> figures for the study in config["study"].
+#   snakemake --cores 8                       # the default study (conf/study/default.yaml)
+#   snakemake --cores 2 --config study=tiny   # another study
+#   snakemake --workflow-profile workflow/profiles/slurm --config study=tiny
+import os
+from pathlib import Path
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+report: "workflow/report/workflow.rst"
+
+
+include: "workflow/rules/common.smk"
+
+
+# Every job imports the jaxfne of this checkout and shares one persistent JAX compilation cache, so
+# only the first job of a given shape compiles (local jobs and SLURM jobs inherit the environment).
+os.environ.update(PYTHONPATH=os.pathsep.join(p for p in (workflow.basedir, os.environ.get("PYTHONPATH")) if p))
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", str(JAX_CACHE))
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+
+
+include: "workflow/rules/compose.smk"
+include: "workflow/rules/construct.smk"
+include: "workflow/rules/simulate.smk"
+include: "workflow/rules/readout.smk"
+include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/figures.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

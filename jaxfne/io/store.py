@@ -1,0 +1,219 @@
+"""Zarr v3 stores written atomically, with spikes as a compressed raster and a ragged event list.
+
+A store is written to a hidden sibling ``.<name>.tmp-<uuid>`` in the same directory and renamed into
+place only once xarray has written every array and the consolidated metadata. A killed writer
+therefore leaves nothing at the final path (at most a dot-prefixed temporary directory, which the next
+write to the same path removes). A store is always opened with ``consolidated=True``, which fails
+loudly if the consolidated metadata, the last thing written, is missing.
+
+Encodings
+---------
+- ``spikes`` (bool raster): Blosc-zstd with bit shuffling; a 5 Hz raster of 10^4 neurons x 10^4 steps
+  takes about 0.17 MB instead of 100 MB.
+- the same spikes as a CF contiguous ragged array (CF conventions 1.11, section 9.3.3):
+  ``spike_count`` (one count per seed and neuron, C order, attribute ``sample_dimension="event"``) and
+  ``spike_time`` / ``spike_step`` along ``event``, sorted by seed, then neuron, then time.
+- floating-point variables: Blosc-zstd with byte shuffling, chunked along ``time`` only, about 4 MB per
+  chunk.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+__all__ = ["write_store", "open_store", "add_spike_events", "spike_events", "StoreError"]
+
+#: Uncompressed bytes per chunk the float encodings aim for.
+CHUNK_BYTES = 4 * 2**20
+
+_CONSOLIDATED_WARNING = "Consolidated metadata is currently not part in the Zarr format 3 specification"
+
+
+class StoreError(ValueError):
+    """A store path or content that cannot be written or read as asked."""
+
+
+def _codecs():
+    from zarr.codecs import BloscCodec
+
+    bits = BloscCodec(cname="zstd", clevel=5, shuffle="bitshuffle")
+    bytes_ = BloscCodec(cname="zstd", clevel=5, shuffle="shuffle")
+    return bits, bytes_
+
+
+def _time_chunks(var: xr.DataArray) -> tuple[int, ...] | None:
+    tdim = next((d for d in var.dims if d in ("time", "time_rec")), None)
+    if tdim is None:
+        return None
+    row = max(1, var.dtype.itemsize * int(np.prod([n for d, n in var.sizes.items() if d not in (tdim, "seed")])))
+    steps = int(min(max(1, var.sizes[tdim]), max(1, CHUNK_BYTES // row)))
+    return tuple(steps if d == tdim else 1 if d == "seed" else max(1, n) for d, n in var.sizes.items())
+
+
+def default_encoding(ds: xr.Dataset) -> dict[str, dict[str, Any]]:
+    """The encoding :func:`write_store` uses for each data variable of ``ds``.
+
+    Boolean variables get Blosc-zstd with bit shuffling, numeric ones Blosc-zstd with byte shuffling;
+    arrays with a ``time`` (or ``time_rec``) dimension are chunked along it (one seed per chunk), so that a chunk
+    holds about :data:`CHUNK_BYTES` uncompressed bytes.
+    """
+    bits, bytes_ = _codecs()
+    enc: dict[str, dict[str, Any]] = {}
+    for name, var in ds.data_vars.items():
+        if var.dtype.kind not in "biuf":
+            continue
+        e: dict[str, Any] = {"compressors": (bits if var.dtype == bool else bytes_,)}
+        chunks = _time_chunks(var)
+        if chunks is not None:
+            e["chunks"] = chunks
+        enc[str(name)] = e
+    return enc
+
+
+def _object_strings(ds: xr.Dataset) -> xr.Dataset:
+    """Fixed-width unicode arrays have no zarr v3 spec; store them as variable-length strings."""
+    fix = {k: v.astype(object) for k, v in ds.variables.items() if v.dtype.kind == "U"}
+    return ds.assign_coords({k: v for k, v in fix.items() if k in ds.coords}).assign(
+        {k: v for k, v in fix.items() if k in ds.data_vars}
+    )
+
+
+def _clean_stale(final: Path) -> None:
+    for stale in final.parent.glob(f".{final.name}.tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def write_store(ds: xr.Dataset, path: str | os.PathLike, *, encoding: Mapping[str, Any] | None = None) -> Path:
+    """Write ``ds`` to a zarr v3 store at ``path``, atomically.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The data; attrs must be JSON-serialisable (see :func:`jaxfne.io.provenance.flat_attrs`).
+    path : path-like
+        Final store directory. It must not exist yet (Snakemake removes stale outputs before a job).
+    encoding : dict, optional
+        Per-variable encodings merged over :func:`default_encoding`.
+
+    Returns
+    -------
+    pathlib.Path
+        The final path.
+
+    Raises
+    ------
+    StoreError
+        If ``path`` already exists.
+    """
+    final = Path(path)
+    if final.exists():
+        raise StoreError(f"path={str(final)!r} is not allowed: a store path that does not exist yet")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    _clean_stale(final)
+    ds = _object_strings(ds)
+    enc = default_encoding(ds)
+    for k, v in (encoding or {}).items():
+        enc.setdefault(k, {}).update(v)
+    tmp = final.parent / f".{final.name}.tmp-{uuid.uuid4().hex}"
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=_CONSOLIDATED_WARNING)
+            ds.to_zarr(tmp, mode="w-", zarr_format=3, consolidated=True, encoding=enc)
+        os.rename(tmp, final)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+def open_store(path: str | os.PathLike, *, load: bool = True) -> xr.Dataset:
+    """Open a store written by :func:`write_store` (consolidated metadata required).
+
+    Parameters
+    ----------
+    path : path-like
+        Store directory.
+    load : bool
+        Read every array into memory (default) so the store can be moved or deleted afterwards.
+    """
+    p = Path(path)
+    if not p.is_dir():
+        raise StoreError(f"path={str(p)!r} is not allowed: an existing zarr store directory")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=_CONSOLIDATED_WARNING)
+        ds = xr.open_zarr(p, consolidated=True, zarr_format=3)
+        if load:
+            ds = ds.load()
+    return ds
+
+
+def add_spike_events(ds: xr.Dataset, var: str = "spikes") -> xr.Dataset:
+    """Add the CF contiguous ragged event list of the boolean raster ``ds[var]``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Holds ``var`` with dims ``(time, neuron)`` or ``(seed, time, neuron)`` and a ``time`` coord in ms.
+    var : str
+        Name of the raster variable.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``ds`` with ``spike_count`` (dims ``neuron`` or ``(seed, neuron)``), ``spike_step`` (int32,
+        step index) and ``spike_time`` (ms) along the new dim ``event``; events are ordered by seed,
+        neuron and time, so instance ``k`` (C order over ``spike_count``) owns the events
+        ``sum(count[:k]) ... sum(count[:k+1]) - 1``.
+    """
+    if var not in ds:
+        return ds
+    r = ds[var]
+    batched = "seed" in r.dims
+    order = ("seed", "neuron", "time") if batched else ("neuron", "time")
+    raster = np.asarray(r.transpose(*order).values, dtype=bool)
+    counts = raster.sum(axis=-1).astype(np.int32)
+    steps = np.nonzero(raster)[-1].astype(np.int32)  # C order: seed, neuron, then time
+    t = np.asarray(ds["time"].values, dtype=np.float64)
+    out = ds.assign(
+        spike_count=(order[:-1], counts, {
+            "sample_dimension": "event",
+            "long_name": "number of spikes per instance (CF contiguous ragged array)",
+            "units": "1",
+        }),
+        spike_step=("event", steps, {"long_name": "time step index of each spike", "units": "1"}),
+        spike_time=("event", t[steps] if steps.size else np.zeros(0), {"long_name": "spike time", "units": "ms"}),
+    )
+    return out
+
+
+def spike_events(ds: xr.Dataset, neuron: int, seed_index: int | None = None) -> np.ndarray:
+    """Spike times (ms) of one neuron read from the ragged event list of a store.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A dataset with ``spike_count`` and ``spike_time`` (see :func:`add_spike_events`).
+    neuron : int
+        Position of the neuron along ``neuron``.
+    seed_index : int, optional
+        Position along ``seed`` for a batched dataset.
+    """
+    counts = np.asarray(ds["spike_count"].values)
+    if counts.ndim == 2:
+        if seed_index is None:
+            raise StoreError("seed_index=None is not allowed: a seed position for a batched store")
+        k = seed_index * counts.shape[1] + neuron
+    else:
+        k = neuron
+    flat = counts.ravel()
+    start = int(flat[:k].sum())
+    return np.asarray(ds["spike_time"].values[start:start + int(flat[k])])
