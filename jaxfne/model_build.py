@@ -62,7 +62,8 @@ def assemble(*, cfg, table: NeuronTable, synapses: Synapses, conn: dict, neuron:
     struct = {
         "is_exc": jnp.asarray(table.is_exc),
         "pop_index": jnp.asarray(table.pop_index),
-        "out_degree": jnp.asarray(synapses.out_degree(), dt_),
+        "emm_rows": jnp.asarray(np.stack([np.ones(n), table.is_exc * synapses.out_degree(),
+                                          ~table.is_exc * synapses.out_degree()]), dt_),
         "wave_mask": jnp.asarray(np.array(wmask, float).reshape(len(waves), n), dt_),
         "gauss_mask": jnp.asarray(np.array([g[2] for g in gauss], float).reshape(len(gauss), n), dt_),
         "poisson_mask": jnp.asarray(np.array([p[3] for p in poisson], float).reshape(len(poisson), n), dt_),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from . import FAMILIES
@@ -185,18 +186,18 @@ def _step(static: Static, params: dict, struct: dict, carry: dict, xs: dict):
     if static.n_bins:
         currents = jnp.concatenate([i_e, i_i, i_p.reshape(-1)]) * cap  # [(2 + P) N] in pA
         if static.attribution:
-            out["source_pop_pA"] = jnp.einsum("k,kp,kb->pb", currents, struct["pop_onehot_k"], struct["basis"])
+            out["source_pop_pA"] = jnp.einsum("k,kp,bk->pb", currents, struct["pop_onehot_k"], struct["basis_t"])
             out["source_pA"] = out["source_pop_pA"].sum(0)
         else:
-            out["source_pA"] = currents @ struct["basis"]  # one matvec: [B_exc; B_inh; B_drive]
+            out["source_pA"] = struct["basis_t"] @ currents  # one matvec with [B_exc; B_inh; B_drive]^T
     if static.n_mua:
-        out["MUA"] = s @ struct["mua_weights"]
+        out["MUA"] = struct["mua_weights_t"] @ s
     if static.rec_emm:
-        exc_events = jnp.sum(s * is_exc * struct["out_degree"])
-        inh_events = jnp.sum(s * (1 - is_exc) * struct["out_degree"])
+        # [spikes, excitatory synaptic events, inhibitory synaptic events] in one matvec
+        counts = struct["emm_rows"] @ s
         if static.n_poisson:
-            exc_events = exc_events + jnp.sum(xs["pc"] * poisson_on[:, None] * struct["poisson_mask"])
-        out["emm_counts"] = jnp.stack([jnp.sum(s), exc_events, inh_events])
+            counts = counts + jnp.stack([0.0, jnp.sum(xs["pc"] * poisson_on[:, None] * struct["poisson_mask"]), 0.0])
+        out["emm_counts"] = counts
     return new, out
 
 
@@ -212,7 +213,24 @@ def chunk_fn(static: Static, batched_key: bool, batched_params: bool):
         t_len = wave.shape[0]
         steps = step0 + jnp.arange(t_len, dtype=jnp.int32)
         xs = {"k": steps, "wave": wave, **_draws(static, params, key, steps)}
-        return lax.scan(functools.partial(_step, static, params, struct), carry, xs)
+        layout = {}
+
+        def body(c, x):
+            # one float output per step instead of several: each scan output costs a write per step
+            new, out = _step(static, params, struct, c, x)
+            floats = {k: v for k, v in out.items() if k != "spikes"}
+            layout.update({k: v.shape for k, v in floats.items()})
+            packed = jnp.concatenate([v.reshape(-1) for v in floats.values()]) if floats else None
+            return new, {"spikes": out["spikes"], "packed": packed}
+
+        carry, ys = lax.scan(body, carry, xs)
+        outs = {"spikes": ys["spikes"]}
+        start = 0
+        for k, shape in layout.items():
+            size = int(np.prod(shape, dtype=int))
+            outs[k] = ys["packed"][:, start:start + size].reshape((t_len,) + shape)
+            start += size
+        return carry, outs
 
     if batched_key:
         run = jax.vmap(run, in_axes=(0 if batched_params else None, None, 0, 0, None, None))
