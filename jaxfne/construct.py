@@ -102,9 +102,9 @@ def _stimuli(cfg: Configuration, table: NeuronTable):
 
 def _window(st):
     """The on-window of a random drive as a 0/1 waveform (closed at the start, open at the stop)."""
-    from .engine.stimulus import Waveform, _Piece
+    from .engine.stimulus import Waveform, on_interval
 
-    return Waveform((_Piece(st["start_ms"], st["stop_ms"], 1.0),))
+    return Waveform((on_interval(st["start_ms"], st["stop_ms"], 1.0),))
 
 
 def construct(cfg: Configuration) -> Model:

@@ -107,9 +107,9 @@ def assemble(*, cfg, table: NeuronTable, synapses: Synapses, conn: dict, neuron:
     resolved = {"connectivity": conn, "scheme": scheme, "propagation": prop,
                 "n_synapses": synapses.count, "populations": list(table.populations)}
     # waveform table columns: stimulus currents, then the on-windows of the Gaussian and Poisson drives
-    from .engine.stimulus import Waveform, _Piece
+    from .engine.stimulus import Waveform, on_interval
 
-    always = Waveform((_Piece(float("-inf"), float("inf"), 1.0),))
+    always = Waveform((on_interval(float("-inf"), float("inf"), 1.0),))
     windows = [g[3] or always for g in gauss] + [q[4] or always for q in poisson]
     return Model(cfg=cfg, table=table, synapses=synapses, params=params, struct=struct, static=static,
                  waveforms=list(waves) + windows, geometry=probes.geometry, basis_spec=probes.basis_spec, probes=probes,

@@ -13,14 +13,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Waveform", "waveform_from_spec", "waveform_table"]
+from ..presets.izhikevich import Segment
+
+__all__ = ["Waveform", "on_interval", "waveform_from_spec", "waveform_table"]
 
 
 @dataclass(frozen=True)
 class Waveform:
     """A sum of pieces ``value + slope (t - t_start)`` on intervals, or a sampled series (zero-order hold)."""
 
-    segments: tuple = ()  # of presets.izhikevich.Segment-like objects
+    segments: tuple = ()  # of presets.izhikevich.Segment
     series: tuple | None = None  # (values, dt_ms, start_ms)
 
     def evaluate(self, t_ms: np.ndarray) -> np.ndarray:
@@ -40,14 +42,9 @@ class Waveform:
         return out
 
 
-@dataclass(frozen=True)
-class _Piece:
-    t_start: float
-    t_stop: float
-    value: float
-    slope: float = 0.0
-    closed_start: bool = True
-    closed_stop: bool = False
+def on_interval(t_start: float, t_stop: float, value: float, slope: float = 0.0) -> Segment:
+    """A piece closed at the start and open at the stop: ``t_start <= t < t_stop``."""
+    return Segment(t_start, t_stop, value, slope, closed_start=True, closed_stop=False)
 
 
 def waveform_from_spec(spec: dict) -> Waveform:
@@ -57,12 +54,12 @@ def waveform_from_spec(spec: dict) -> Waveform:
     """
     kind = spec["kind"]
     if kind == "step":
-        return Waveform((_Piece(spec["start_ms"], spec["stop_ms"], spec["amplitude"]),))
+        return Waveform((on_interval(spec["start_ms"], spec["stop_ms"], spec["amplitude"]),))
     if kind == "pulse":
         times = spec["times_ms"] or [spec["start_ms"]]
-        return Waveform(tuple(_Piece(t, t + spec["width_ms"], spec["amplitude"]) for t in times))
+        return Waveform(tuple(on_interval(t, t + spec["width_ms"], spec["amplitude"]) for t in times))
     if kind == "ramp":
-        return Waveform((_Piece(spec["start_ms"], spec["stop_ms"], spec["offset"], spec["slope_per_ms"]),))
+        return Waveform((on_interval(spec["start_ms"], spec["stop_ms"], spec["offset"], spec["slope_per_ms"]),))
     if kind == "series":
         return Waveform(series=(tuple(spec["values"]), spec["dt_ms"], spec["start_ms"]))
     raise ValueError(f"stimulus kind={kind!r} is not a deterministic waveform")
