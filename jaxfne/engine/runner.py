@@ -16,6 +16,7 @@ import numpy as np
 from jax import lax
 
 from . import FAMILIES
+from .rng import wrap_key
 from .synapses import dense_arrivals, dense_record, event_arrivals, event_propagate, stdp_update
 
 __all__ = ["Static", "init_carry", "chunk_fn"]
@@ -73,8 +74,14 @@ def init_carry(static: Static, params: dict, struct: dict) -> dict:
 
 
 def _draws(static: Static, params: dict, key, steps):
-    """Per-step Gaussian and Poisson input, [T, G, N] and [T, P, N]."""
+    """Per-step Gaussian and Poisson input, [T, G, N] and [T, P, N].
+
+    ``key`` is raw ``uint32[2]`` threefry key data; the draws are those of ``jax.random`` with it, made by
+    :data:`jaxfne.engine.rng.THREEFRY` (the same numbers, compiled without the rolled CPU loop), except
+    ``jax.random.poisson``, which accepts only JAX's own threefry key.
+    """
     dt = jnp.dtype(static.dtype)
+    raw, key = key, wrap_key(key)
     out = {}
     if static.n_gauss:
         kg = jax.random.fold_in(key, 0)
@@ -92,6 +99,7 @@ def _draws(static: Static, params: dict, key, steps):
             cdf = jnp.cumsum(jnp.exp(logpmf), axis=1)  # [P, K]
             out["pc"] = jnp.sum(u[..., None] > cdf[None, :, None, :], axis=-1).astype(dt)
         else:
+            kp = jax.random.fold_in(raw, 1)
             out["pc"] = jax.vmap(lambda k: jax.random.poisson(jax.random.fold_in(kp, k), lam[:, None], shape))(steps).astype(dt)
     return out
 
