@@ -168,7 +168,7 @@ def _step(static: Static, params: dict, struct: dict, carry: dict, xs: dict):
 
     # propagate this step's spikes
     if static.propagation == "event":
-        new["buf"] = event_propagate(new["buf"], s, k, struct["targets"], params["weights"] * params["weight_scale"],
+        new["buf"] = event_propagate(new["buf"], s, k, struct["targets"], params["weights"], params["weight_scale"],
                                      struct["delays"], is_exc, n=n, d_len=static.d_len,
                                      full_rows=static.full_rows, uniform_delay=static.uniform_delay)
     elif static.propagation == "dense":

@@ -18,9 +18,10 @@ Two channels, excitatory (0) and inhibitory (1), chosen by the presynaptic cell 
 
 from __future__ import annotations
 
-import jax
+import functools
+
 import jax.numpy as jnp
-from jax import lax
+from jax import custom_batching, lax
 
 __all__ = ["event_arrivals", "event_propagate", "dense_arrivals", "dense_record", "stdp_update"]
 
@@ -33,36 +34,87 @@ def event_arrivals(buf, k, n: int, d_len: int):
     return buf, arr
 
 
-def event_propagate(buf, s, k, targets, weights, delays, is_exc, *, n: int, d_len: int, full_rows: bool,
+def event_propagate(buf, s, k, targets, weights, scale, delays, is_exc, *, n: int, d_len: int, full_rows: bool,
                     uniform_delay: int):
+    """Schedule the arrivals of the spikes ``s`` (0/1 floats, [N]) emitted at step ``k`` (see :func:`_propagate_one`).
+
+    Under ``jax.vmap`` (a batch of seeds or parameter sets) the networks are visited one after the
+    other with ``lax.map``: batching the per-spike loop itself would run every network for as many
+    iterations as the busiest one has spikes, with a gather and a select over the whole batch in each.
+    """
+    kernel = _event_kernel(n, d_len, full_rows, uniform_delay)
+    return kernel(buf, s, k, targets, weights, scale, delays, is_exc)
+
+
+@functools.lru_cache(maxsize=32)
+def _event_kernel(n: int, d_len: int, full_rows: bool, uniform_delay: int):
+    one = functools.partial(_propagate_one, n=n, d_len=d_len, full_rows=full_rows, uniform_delay=uniform_delay)
+    kernel = custom_batching.custom_vmap(one)
+
+    @kernel.def_vmap
+    def _one_network_at_a_time(axis_size, in_batched, *args):
+        batched = [i for i, b in enumerate(in_batched) if b]
+
+        def visit(xs):
+            full = list(args)
+            for i, x in zip(batched, xs):
+                full[i] = x
+            return one(*full)
+
+        return lax.map(visit, [args[i] for i in batched]), True
+
+    return kernel
+
+
+def _propagate_one(buf, s, k, targets, weights, scale, delays, is_exc, *, n: int, d_len: int, full_rows: bool,
+                   uniform_delay: int):
     """Schedule the arrivals of the spikes ``s`` (0/1 floats, [N]) emitted at step ``k``.
 
-    One ``while_loop`` iteration per spiking neuron: ``argmax`` finds the next one, its row is sliced
-    (a contiguous copy, much cheaper on CPU than a multi-row gather) and added to the ring buffer.
+    ``weights`` are the padded out-rows and ``scale`` the global weight scale, applied per visited row
+    (scaling the whole table would cost a pass over it every step).
+
+    One ``while_loop`` iteration per spiking neuron, in increasing index order: the next one is the
+    smallest spiking index above the last (a plain ``min`` reduction, which XLA vectorises, unlike
+    ``argmax``), and its row is sliced (a contiguous copy, much cheaper on CPU than a multi-row gather).
+    With full rows and a uniform delay the rows are summed per channel in a local ``[2, N]``
+    accumulator and written to the ring buffer once; the slot written is empty (each step owns one),
+    so the sums are those of adding the rows to the buffer one by one.
     """
     spk = s > 0.5
     count = jnp.sum(spk.astype(jnp.int32))
+    iota = lax.iota(jnp.int32, n)
 
-    def body(carry):
-        i, rem, b = carry
-        j = jnp.argmax(rem)
-        w = lax.dynamic_index_in_dim(weights, j, keepdims=False) * s[j]
-        c = jnp.where(is_exc[j], 0, 1).astype(jnp.int32)
-        if full_rows and uniform_delay > 0:
-            slot = ((k + uniform_delay) % d_len).astype(jnp.int32)
-            row = lax.dynamic_slice(b, (c, slot, jnp.int32(0)), (1, 1, n)) + w[None, None, :]
-            b = lax.dynamic_update_slice(b, row, (c, slot, jnp.int32(0)))
-        else:
-            tg = lax.dynamic_index_in_dim(targets, j, keepdims=False)
-            dl = lax.dynamic_index_in_dim(delays, j, keepdims=False)
-            flat = (c * d_len + (k + dl) % d_len) * (n + 1) + tg
-            b = b.reshape(-1).at[flat].add(w).reshape(b.shape)
-        return i + 1, rem.at[j].set(False), b
+    def next_spike(prev):
+        return jnp.min(jnp.where(spk & (iota > prev), iota, n))
 
     def cond(carry):
         return carry[0] < count
 
-    _, _, buf = lax.while_loop(cond, body, (jnp.int32(0), spk, buf))
+    if full_rows and uniform_delay > 0:
+        def body(carry):
+            i, prev, acc = carry
+            j = next_spike(prev)
+            w = lax.dynamic_index_in_dim(weights, j, keepdims=False) * (s[j] * scale)
+            c = jnp.where(is_exc[j], 0, 1).astype(jnp.int32)
+            acc = lax.dynamic_update_index_in_dim(acc, lax.dynamic_index_in_dim(acc, c, keepdims=False) + w, c, 0)
+            return i + 1, j, acc
+
+        _, _, acc = lax.while_loop(cond, body, (jnp.int32(0), jnp.int32(-1), jnp.zeros((2, n), buf.dtype)))
+        slot = ((k + uniform_delay) % d_len).astype(jnp.int32)
+        cur = lax.dynamic_slice(buf, (jnp.int32(0), slot, jnp.int32(0)), (2, 1, n))
+        return lax.dynamic_update_slice(buf, cur + acc[:, None, :], (jnp.int32(0), slot, jnp.int32(0)))
+
+    def body(carry):
+        i, prev, b = carry
+        j = next_spike(prev)
+        w = lax.dynamic_index_in_dim(weights, j, keepdims=False) * (s[j] * scale)
+        c = jnp.where(is_exc[j], 0, 1).astype(jnp.int32)
+        tg = lax.dynamic_index_in_dim(targets, j, keepdims=False)
+        dl = lax.dynamic_index_in_dim(delays, j, keepdims=False)
+        flat = (c * d_len + (k + dl) % d_len) * (n + 1) + tg
+        return i + 1, j, b.reshape(-1).at[flat].add(w).reshape(b.shape)
+
+    _, _, buf = lax.while_loop(cond, body, (jnp.int32(0), jnp.int32(-1), buf))
     return buf
 
 
