@@ -91,8 +91,8 @@ def assemble(*, cfg, table: NeuronTable, synapses: Synapses, conn: dict, neuron:
     struct.update(probes.struct)
     opts = cfg.probe_spec["options"]
     if opts["record_neurons"] is not None:
-        rec = np.asarray(opts["record_neurons"])
-        if rec.max() >= n:
+        rec = np.asarray(opts["record_neurons"], np.int32)
+        if rec.size and rec.max() >= n:
             raise ConfigurationError("probes.record_neurons", int(rec.max()), f"neuron indices below n={n}")
         struct["record_idx"] = jnp.asarray(rec, jnp.int32)
     modes = cfg.probe_spec["modes"]

@@ -222,6 +222,8 @@ def _metric(sig, spec: ReadoutSpec):
         tm = np.flatnonzero(_time_mask(t_rec, o))
         nm = _neuron_mask(sig.meta, o)
         rec = sig.meta.record_idx
+        if rec is not None and rec.size == 0:
+            raise ConfigurationError("probes.record_neurons", [], "at least one neuron index for mean_V_m")
         cols = np.flatnonzero(nm if rec is None else nm[rec])
         if cols.size == 0:
             raise ConfigurationError("readout_spec", o, "a selection containing recorded neurons")

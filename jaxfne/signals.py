@@ -87,7 +87,7 @@ class SignalsMeta:
                    neuron={"column": t.column, "layer": t.layer, "cell_type": t.cell_type,
                            "population": t.population, "depth_um": t.depth_um, "x_um": t.xyz_um[:, 0],
                            "y_um": t.xyz_um[:, 1]},
-                   record_idx=None if rec is None else np.asarray(rec), populations=t.populations,
+                   record_idx=None if rec is None else np.asarray(rec, np.int64), populations=t.populations,
                    columns=tuple(dict.fromkeys(t.column.tolist())), geometry=geom, probe=probe,
                    config=model.cfg.to_dict())
 

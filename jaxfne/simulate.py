@@ -113,7 +113,8 @@ def simulate(model: Model, duration_ms: float | None = None, dt_ms: float | None
     p = model.params if params is None else params
     static, struct = static_for(model, dt_ms)
     static = _with_poisson_kmax(static, p, dt_ms)
-    n_rec = len(model.cfg.probe_spec["options"]["record_neurons"] or []) or model.n
+    rec = model.cfg.probe_spec["options"]["record_neurons"]
+    n_rec = model.n if rec is None else len(rec)
     if chunk_ms is None:
         chunk = max(1, CHUNK_BUDGET_BYTES // max(1, _bytes_per_step(static, n_rec) * len(seeds)))
     else:

@@ -312,7 +312,7 @@ def test_other_probe_options():
     expect(lambda: C().probes(["SPK"], contacts=16), "probes.contacts", 16, "known keys: name")
     expect(lambda: C().probes(["SPK"], record_every=0), "probes.record_every", 0, "an integer >= 1")
     expect(lambda: C().probes(["SPK"], record_neurons=[0, -1]), "probes.record_neurons[1]", -1, "an integer >= 0")
-    expect(lambda: C().probes(["SPK"], record_neurons=[]), "probes.record_neurons", [], "non-empty list")
+    expect(lambda: C().probes(["SPK"], record_neurons=3), "probes.record_neurons", 3, "a list of neuron indices")
     expect(lambda: C().probes(["SPK"], mua_kind="box"), "probes.mua_kind", "box", "'radius'", "'exponential'")
     expect(lambda: C().probes(["SPK"], sigma_S_per_m=0.0), "probes.sigma_S_per_m", 0.0, "> 0")
     expect(lambda: C().probes(["SPK"], column_tilt_deg=91.0), "probes.column_tilt_deg", 91.0, "<= 90")

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import jaxfne
+from jaxfne.errors import ConfigurationError
 
 FIELDS = ["SPK", "Vm", "I_syn", "MUA-proxy", "source-proxy", "LFP-proxy", "CSD-proxy", "EEG-proxy",
           "MEG-proxy", "EMM-proxy"]
@@ -105,3 +106,15 @@ def test_record_subset_and_decimation_bound_memory():
     full = jaxfne.simulate(jaxfne.construct(_column()), seed=3)
     assert np.asarray(sub.V_m).shape == (120, 3)
     np.testing.assert_array_equal(np.asarray(sub.V_m), np.asarray(full.V_m)[9::10][:, [0, 5, 17]])
+
+
+def test_record_neurons_empty_keeps_spikes_only():
+    # record_neurons=[] is a spike recorder: the same spikes, V_m and I_syn of no neuron
+    cfg = _column().probes(["SPK", "Vm", "I_syn"], record_neurons=[])
+    m = jaxfne.construct(cfg)
+    bare = jaxfne.simulate(m, seed=3)
+    full = jaxfne.simulate(jaxfne.construct(_column()), seed=3)
+    assert np.asarray(bare.V_m).shape == (1200, 0) and np.asarray(bare.I_syn).shape == (1200, 0)
+    np.testing.assert_array_equal(np.asarray(bare.spikes), np.asarray(full.spikes))
+    with pytest.raises(ConfigurationError, match=r"probes\.record_neurons"):
+        m.compute_readout(bare, [jaxfne.readout_spec("v", "mean_V_m")])

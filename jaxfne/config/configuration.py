@@ -333,8 +333,8 @@ class Configuration:
         modes : list of str
             Any of ``SPK``, ``Vm``, ``I_syn``, ``MUA-proxy``, ``source-proxy``, ``LFP-proxy``,
             ``CSD-proxy``, ``EEG-proxy``, ``MEG-proxy``, ``EMM-proxy``. Spikes and V_m are always
-            recorded (``record_neurons`` and ``record_every`` bound V_m's memory); the others only
-            when listed.
+            recorded (``record_neurons`` and ``record_every`` bound V_m's memory; ``record_neurons=[]``
+            keeps spikes only, as a spike recorder does); the others only when listed.
         name : str, optional
             Probe name (default ``"multimodal_probe"``).
         **kwargs
@@ -594,8 +594,9 @@ def _check_probe_options(o: dict) -> None:
         check_str(f"{f}.name", o["name"])
     if o.get("record_neurons") is not None:
         rn = o["record_neurons"]
-        if not isinstance(rn, Sequence) or isinstance(rn, str) or not rn:
-            raise ConfigurationError(f"{f}.record_neurons", rn, "None or a non-empty list of neuron indices")
+        if not isinstance(rn, Sequence) or isinstance(rn, str):
+            raise ConfigurationError(f"{f}.record_neurons", rn,
+                                     "None (all neurons) or a list of neuron indices ([]: V_m and I_syn of none)")
         o["record_neurons"] = [check_int(f"{f}.record_neurons[{i}]", v, lo=0) for i, v in enumerate(rn)]
     if "record_every" in o:
         check_int(f"{f}.record_every", o["record_every"], lo=1)

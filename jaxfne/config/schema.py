@@ -27,7 +27,7 @@ PROBE_MODES = (
 PROBE_OPTIONS = {
     "name": "multimodal_probe",
     # recording selection (neuron-level signals)
-    "record_neurons": None,  # None = all, or a list of neuron indices
+    "record_neurons": None,  # None = all, or a list of neuron indices ([] = none: spikes only)
     "record_every": 1,  # keep every k-th step of V_m / I_syn
     # laminar geometry of the field probes
     "bin_width_um": 50.0,
