@@ -63,7 +63,8 @@ def init_carry(static: Static, params: dict, struct: dict) -> dict:
         "bad": jnp.array([-1, -1], jnp.int32),
     }
     if static.propagation == "event":
-        carry["buf"] = jnp.zeros((2, static.d_len, n + 1), dt)
+        # full rows need no padding column (it absorbs the padded targets of scattered rows)
+        carry["buf"] = jnp.zeros((2, static.d_len, n + (0 if static.full_rows else 1)), dt)
     elif static.propagation == "dense":
         carry["hist"] = jnp.zeros((static.d_len, n), dt)
     if static.plastic:

@@ -27,10 +27,10 @@ __all__ = ["event_arrivals", "event_propagate", "dense_arrivals", "dense_record"
 
 
 def event_arrivals(buf, k, n: int, d_len: int):
-    """Read and clear the arrivals of step ``k`` from ``buf[2, D, N + 1]``: returns ``(buf, arrivals[2, N])``."""
+    """Read and clear the arrivals of step ``k`` from ``buf[2, D, N (+ 1)]``: returns ``(buf, arrivals[2, N])``."""
     slot = k % d_len
     arr = lax.dynamic_index_in_dim(buf, slot, axis=1, keepdims=False)[:, :n]
-    buf = lax.dynamic_update_index_in_dim(buf, jnp.zeros((2, n + 1), buf.dtype), slot, axis=1)
+    buf = lax.dynamic_update_index_in_dim(buf, jnp.zeros((2, buf.shape[-1]), buf.dtype), slot, axis=1)
     return buf, arr
 
 
