@@ -50,22 +50,31 @@ class Izhikevich(NeuronFamily):
         # dt*a*(b*v - u), associated as the published code: (dt*a)*(b*v - u)
         return (dt * p["a"]) * (p["b"] * (v - p["u_v_offset"]) - p["u_decay"] * u)
 
-    def step(self, params, state, current, dt, scheme):
-        p = params
-        v, u = state["v"], state["u"]
+    def _integrate(self, p, v, u, current, dt, scheme):
         if scheme == "sequential_euler":
             v_new = v + dt * self._dv(p, v, u, current)
-            u_new = u + self._du_dt(p, v_new, u, dt)
-        elif scheme == "split_half_step":
+            return v_new, u + self._du_dt(p, v_new, u, dt)
+        if scheme == "split_half_step":
             half = 0.5 * dt
             v_mid = v + half * self._dv(p, v, u, current)
             v_new = v_mid + half * self._dv(p, v_mid, u, current)
-            u_new = u + self._du_dt(p, v_new, u, dt)
-        elif scheme == "euler":
-            v_new = v + dt * self._dv(p, v, u, current)
-            u_new = u + self._du_dt(p, v, u, dt)
-        else:  # guarded by the configuration; kept for direct callers
-            raise ValueError(f"scheme={scheme!r} is not allowed: sequential_euler, split_half_step, euler")
+            return v_new, u + self._du_dt(p, v_new, u, dt)
+        if scheme == "euler":
+            return v + dt * self._dv(p, v, u, current), u + self._du_dt(p, v, u, dt)
+        # guarded by the configuration; kept for direct callers
+        raise ValueError(f"scheme={scheme!r} is not allowed: sequential_euler, split_half_step, euler")
+
+    def step(self, params, state, current, dt, scheme):
+        p = params
+        v, u = state["v"], state["u"]
+        integrate = lambda ops: jnp.stack(self._integrate(p, *ops, dt, scheme))  # noqa: E731
+        # XLA:CPU would copy the integration into every consumer of v_new (spike test, reset, V_m,
+        # propagation, ...), each a separate loop over the neurons; a conditional's result is a buffer,
+        # so the integration runs once. Both branches are the same: the predicate only has to be opaque
+        # to XLA, and unbatched under vmap over seeds (a batched one turns the cond into a select).
+        opaque = p["v_peak"][0] == p["v_peak"][0]
+        vu = lax.cond(opaque, integrate, integrate, (v, u, current))
+        v_new, u_new = vu[0], vu[1]
         spike = spike_fn(v_new - p["v_peak"])
         v_sample = jnp.where(spike > 0, p["v_peak"], v_new)
         # The reset is detached from the surrogate (Zenke & Vogels 2021, Neural Comput 33:899): gradients
