@@ -6,7 +6,7 @@ Runs the same network for ``--duration-ms`` of biological time (10 s by default)
 - NEST ``izhikevich`` with the published scheme, ``--threads`` threads,
 - Brian2, runtime (Cython) and ``cpp_standalone`` (build time reported separately),
 - jaxfne: one network (compile time separate), then ``--seeds`` networks as one vmapped call
-  and as as many sequential calls (time per network),
+  and as many sequential calls (time per network),
 
 and prints wall seconds per biological second, the E/I rates and the ratios
 jaxfne/NEST and jaxfne/Brian2. It also measures jaxfne's compile time in fresh processes
@@ -153,7 +153,8 @@ def bench_brian2(duration_ms: int, seed: int, device: str, threads: int, python:
     )
 
 
-def _jaxfne_model(jaxfne, duration_ms: int, dtype: str, seed: int = 0):
+def _jaxfne_model(jaxfne, duration_ms: int, dtype: str, seed: int = 0, record_vm: bool = False):
+    """The network; by default it records spikes only (``record_neurons=[]``), as NEST's spike recorder."""
     cfg = (
         jaxfne.configuration()
         .runtime(seed=seed, dtype=dtype, dt_ms=1.0, duration_ms=float(duration_ms))
@@ -161,7 +162,7 @@ def _jaxfne_model(jaxfne, duration_ms: int, dtype: str, seed: int = 0):
         .cell_types({"E": 800, "I": 200})
         .connectivity()
         .set_emitter("izhikevich", "cortical_eig")
-        .probes(["SPK"])
+        .probes(["SPK"], **({} if record_vm else {"record_neurons": []}))
     )
     return jaxfne.construct(cfg)
 
@@ -211,9 +212,22 @@ def bench_jaxfne(duration_ms: int, seed: int, n_seeds: int, dtype: str) -> list[
             warm / bio_s,
             first - warm,
             *_jaxfne_rates(sig.spikes, duration_ms),
-            note=f"set-up = compile; construct {construct_s:.2f} s; jax {jax.__version__}",
+            note=f"spikes only; set-up = compile; construct {construct_s:.2f} s; jax {jax.__version__}",
         )
     )
+    with_vm = _jaxfne_model(jaxfne, duration_ms, dtype, seed, record_vm=True)
+    first, _ = _timed_simulate(jaxfne, with_vm, duration_ms, seed)
+    warm, sig = _timed_simulate(jaxfne, with_vm, duration_ms, seed)
+    rows.append(
+        Row(
+            f"jaxfne {dtype}, 1 network + V_m",
+            warm / bio_s,
+            first - warm,
+            *_jaxfne_rates(sig.spikes, duration_ms),
+            note="spikes and V_m of all 1000 neurons every step",
+        )
+    )
+    del with_vm, sig
     seeds = list(range(seed, seed + n_seeds))
     first, _ = _timed_simulate(jaxfne, model, duration_ms, seeds)
     warm, sig = _timed_simulate(jaxfne, model, duration_ms, seeds)
