@@ -200,47 +200,23 @@ def bench_jaxfne(duration_ms: int, seed: int, n_seeds: int, dtype: str) -> list[
     import jax
 
     bio_s = duration_ms / 1e3
-    rows = []
+
+    def timed_row(label: str, model, seeds, note: str) -> Row:
+        """A compiling call, then a warm one: per-network wall time, set-up = compile."""
+        first, _ = _timed_simulate(jaxfne, model, duration_ms, seeds)
+        warm, sig = _timed_simulate(jaxfne, model, duration_ms, seeds)
+        per = len(seeds) if isinstance(seeds, list) else 1
+        return Row(label, warm / per / bio_s, first - warm, *_jaxfne_rates(sig.spikes, duration_ms), note=note)
+
     t0 = time.perf_counter()
     model = _jaxfne_model(jaxfne, duration_ms, dtype, seed)
     construct_s = time.perf_counter() - t0
-    first, _ = _timed_simulate(jaxfne, model, duration_ms, seed)
-    warm, sig = _timed_simulate(jaxfne, model, duration_ms, seed)
-    rows.append(
-        Row(
-            f"jaxfne {dtype}, 1 network",
-            warm / bio_s,
-            first - warm,
-            *_jaxfne_rates(sig.spikes, duration_ms),
-            note=f"spikes only; set-up = compile; construct {construct_s:.2f} s; jax {jax.__version__}",
-        )
-    )
-    with_vm = _jaxfne_model(jaxfne, duration_ms, dtype, seed, record_vm=True)
-    first, _ = _timed_simulate(jaxfne, with_vm, duration_ms, seed)
-    warm, sig = _timed_simulate(jaxfne, with_vm, duration_ms, seed)
-    rows.append(
-        Row(
-            f"jaxfne {dtype}, 1 network + V_m",
-            warm / bio_s,
-            first - warm,
-            *_jaxfne_rates(sig.spikes, duration_ms),
-            note="spikes and V_m of all 1000 neurons every step",
-        )
-    )
-    del with_vm, sig
+    rows = [timed_row(f"jaxfne {dtype}, 1 network", model, seed,
+                      f"spikes only; set-up = compile; construct {construct_s:.2f} s; jax {jax.__version__}")]
+    rows.append(timed_row(f"jaxfne {dtype}, 1 network + V_m", _jaxfne_model(jaxfne, duration_ms, dtype, seed, record_vm=True),
+                          seed, "spikes and V_m of all 1000 neurons every step"))
     seeds = list(range(seed, seed + n_seeds))
-    first, _ = _timed_simulate(jaxfne, model, duration_ms, seeds)
-    warm, sig = _timed_simulate(jaxfne, model, duration_ms, seeds)
-    rows.append(
-        Row(
-            f"jaxfne {dtype}, {n_seeds} seeds vmapped",
-            warm / n_seeds / bio_s,
-            first - warm,
-            *_jaxfne_rates(sig.spikes, duration_ms),
-            note="per network; set-up = compile",
-        )
-    )
-    del sig
+    rows.append(timed_row(f"jaxfne {dtype}, {n_seeds} seeds vmapped", model, seeds, "per network; set-up = compile"))
     t0 = time.perf_counter()
     counts = []
     for s in seeds:
