@@ -118,3 +118,20 @@ def test_record_neurons_empty_keeps_spikes_only():
     np.testing.assert_array_equal(np.asarray(bare.spikes), np.asarray(full.spikes))
     with pytest.raises(ConfigurationError, match=r"probes\.record_neurons"):
         m.compute_readout(bare, [jaxfne.readout_spec("v", "mean_V_m")])
+
+
+def test_event_and_dense_agree_with_full_rows_and_mixed_delays():
+    # all-to-all within and between two columns: every row is full, but delays are 1 step inside a
+    # column and 3 between, so the event kernel must scatter (into the padded buffer), not add slices
+    def cfg(propagation):
+        return (jaxfne.configuration().runtime(seed=3, dtype="float64", duration_ms=300.0, dt_ms=1.0)
+                .column("A", layers=["L2/3"], n=40).column("B", layers=["L2/3"], n=40)
+                .cell_types({"E": 0.8, "I": 0.2})
+                .connectivity(inter_column={"p": 1.0, "types": ["E", "I"], "delay_ms": 3.0}, propagation=propagation)
+                .set_emitter("izhikevich", "cortical_eig").probes(["SPK"]))
+
+    dense, event = jaxfne.construct(cfg("dense")), jaxfne.construct(cfg("event"))
+    a, b = jaxfne.simulate(dense, seed=2), jaxfne.simulate(event, seed=2)
+    assert np.asarray(a.spikes).sum() > 50
+    np.testing.assert_array_equal(np.asarray(a.spikes), np.asarray(b.spikes))
+    np.testing.assert_allclose(np.asarray(a.V_m), np.asarray(b.V_m), atol=1e-9)

@@ -50,6 +50,11 @@ class Static:
     poisson_kmax: int = 0  # >0: inverse-CDF Poisson sampling over counts 0..kmax-1 (see poisson_kmax)
     float_spikes: bool = False  # emit 0/1 floats that carry the surrogate gradient (for grad)
 
+    @property
+    def row_slices(self) -> bool:
+        """Event rows added as contiguous slices: every row targets all neurons and delays are uniform."""
+        return self.propagation == "event" and self.full_rows and self.uniform_delay > 0
+
 
 def init_carry(static: Static, params: dict, struct: dict) -> dict:
     dt = jnp.dtype(static.dtype)
@@ -63,8 +68,8 @@ def init_carry(static: Static, params: dict, struct: dict) -> dict:
         "bad": jnp.array([-1, -1], jnp.int32),
     }
     if static.propagation == "event":
-        # full rows need no padding column (it absorbs the padded targets of scattered rows)
-        carry["buf"] = jnp.zeros((2, static.d_len, n + (0 if static.full_rows else 1)), dt)
+        # rows added as slices need no padding column (it absorbs the padded targets of scattered rows)
+        carry["buf"] = jnp.zeros((2, static.d_len, n + (0 if static.row_slices else 1)), dt)
     elif static.propagation == "dense":
         carry["hist"] = jnp.zeros((static.d_len, n), dt)
     if static.plastic:
@@ -171,7 +176,7 @@ def _step(static: Static, params: dict, struct: dict, carry: dict, xs: dict):
     if static.propagation == "event":
         new["buf"] = event_propagate(new["buf"], s, k, struct["targets"], params["weights"], params["weight_scale"],
                                      struct["delays"], is_exc, n=n, d_len=static.d_len,
-                                     full_rows=static.full_rows, uniform_delay=static.uniform_delay)
+                                     row_slices=static.row_slices, uniform_delay=static.uniform_delay)
     elif static.propagation == "dense":
         new["hist"] = dense_record(carry["hist"], s, k, static.d_len)
     if static.plastic:

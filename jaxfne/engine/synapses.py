@@ -34,7 +34,7 @@ def event_arrivals(buf, k, n: int, d_len: int):
     return buf, arr
 
 
-def event_propagate(buf, s, k, targets, weights, scale, delays, is_exc, *, n: int, d_len: int, full_rows: bool,
+def event_propagate(buf, s, k, targets, weights, scale, delays, is_exc, *, n: int, d_len: int, row_slices: bool,
                     uniform_delay: int):
     """Schedule the arrivals of the spikes ``s`` (0/1 floats, [N]) emitted at step ``k`` (see :func:`_propagate_one`).
 
@@ -42,13 +42,13 @@ def event_propagate(buf, s, k, targets, weights, scale, delays, is_exc, *, n: in
     other with ``lax.map``: batching the per-spike loop itself would run every network for as many
     iterations as the busiest one has spikes, with a gather and a select over the whole batch in each.
     """
-    kernel = _event_kernel(n, d_len, full_rows, uniform_delay)
+    kernel = _event_kernel(n, d_len, row_slices, uniform_delay)
     return kernel(buf, s, k, targets, weights, scale, delays, is_exc)
 
 
 @functools.lru_cache(maxsize=32)
-def _event_kernel(n: int, d_len: int, full_rows: bool, uniform_delay: int):
-    one = functools.partial(_propagate_one, n=n, d_len=d_len, full_rows=full_rows, uniform_delay=uniform_delay)
+def _event_kernel(n: int, d_len: int, row_slices: bool, uniform_delay: int):
+    one = functools.partial(_propagate_one, n=n, d_len=d_len, row_slices=row_slices, uniform_delay=uniform_delay)
     kernel = custom_batching.custom_vmap(one)
 
     @kernel.def_vmap
@@ -66,7 +66,7 @@ def _event_kernel(n: int, d_len: int, full_rows: bool, uniform_delay: int):
     return kernel
 
 
-def _propagate_one(buf, s, k, targets, weights, scale, delays, is_exc, *, n: int, d_len: int, full_rows: bool,
+def _propagate_one(buf, s, k, targets, weights, scale, delays, is_exc, *, n: int, d_len: int, row_slices: bool,
                    uniform_delay: int):
     """Schedule the arrivals of the spikes ``s`` (0/1 floats, [N]) emitted at step ``k``.
 
@@ -76,39 +76,40 @@ def _propagate_one(buf, s, k, targets, weights, scale, delays, is_exc, *, n: int
     One ``while_loop`` iteration per spiking neuron, in increasing index order: the next one is the
     smallest spiking index above the last (a plain ``min`` reduction, which XLA vectorises, unlike
     ``argmax``), and its row is sliced (a contiguous copy, much cheaper on CPU than a multi-row gather).
-    With full rows and a uniform delay the rows are summed per channel in a local ``[2, N]``
-    accumulator and written to the ring buffer once; the slot written is empty (each step owns one),
-    so the sums are those of adding the rows to the buffer one by one.
+    With ``row_slices`` (every row targets all neurons, in order, and the delay is uniform; the buffer
+    then has no padding column) the rows are summed per channel in a local ``[2, N]`` accumulator and
+    written to the ring buffer once; the slot written is empty (each step owns one), so the sums are
+    those of adding the rows to the buffer one by one. Otherwise each row is scattered into
+    ``buf[2, D, N + 1]`` at its targets and delays.
     """
     spk = s > 0.5
     count = jnp.sum(spk.astype(jnp.int32))
     iota = lax.iota(jnp.int32, n)
 
-    def next_spike(prev):
-        return jnp.min(jnp.where(spk & (iota > prev), iota, n))
+    def visit(prev):
+        """The next spiking neuron after ``prev``, its scaled out-row and its channel (0 E, 1 I)."""
+        j = jnp.min(jnp.where(spk & (iota > prev), iota, n))
+        w = lax.dynamic_index_in_dim(weights, j, keepdims=False) * (s[j] * scale)
+        return j, w, jnp.where(is_exc[j], 0, 1).astype(jnp.int32)
 
     def cond(carry):
         return carry[0] < count
 
-    if full_rows and uniform_delay > 0:
-        def body(carry):
+    if row_slices:
+        def add_row(carry):
             i, prev, acc = carry
-            j = next_spike(prev)
-            w = lax.dynamic_index_in_dim(weights, j, keepdims=False) * (s[j] * scale)
-            c = jnp.where(is_exc[j], 0, 1).astype(jnp.int32)
+            j, w, c = visit(prev)
             acc = lax.dynamic_update_index_in_dim(acc, lax.dynamic_index_in_dim(acc, c, keepdims=False) + w, c, 0)
             return i + 1, j, acc
 
-        _, _, acc = lax.while_loop(cond, body, (jnp.int32(0), jnp.int32(-1), jnp.zeros((2, n), buf.dtype)))
+        _, _, acc = lax.while_loop(cond, add_row, (jnp.int32(0), jnp.int32(-1), jnp.zeros((2, n), buf.dtype)))
         slot = ((k + uniform_delay) % d_len).astype(jnp.int32)
         cur = lax.dynamic_slice(buf, (jnp.int32(0), slot, jnp.int32(0)), (2, 1, n))
         return lax.dynamic_update_slice(buf, cur + acc[:, None, :], (jnp.int32(0), slot, jnp.int32(0)))
 
     def body(carry):
         i, prev, b = carry
-        j = next_spike(prev)
-        w = lax.dynamic_index_in_dim(weights, j, keepdims=False) * (s[j] * scale)
-        c = jnp.where(is_exc[j], 0, 1).astype(jnp.int32)
+        j, w, c = visit(prev)
         tg = lax.dynamic_index_in_dim(targets, j, keepdims=False)
         dl = lax.dynamic_index_in_dim(delays, j, keepdims=False)
         flat = (c * d_len + (k + dl) % d_len) * (n + 1) + tg
