@@ -1,0 +1,26 @@
+"""The engine keeps today's spike rasters bit for bit (see tests/golden/spike_checksums.py)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.golden import spike_checksums as golden
+
+WANT = json.loads(golden.FILE.read_text())
+
+
+@pytest.mark.parametrize("key,name,dtype", golden.protocol_cases(), ids=[c[0] for c in golden.protocol_cases()])
+def test_protocol_rasters_unchanged(key, name, dtype):
+    assert golden.run_protocol(name, dtype) == WANT[key]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_network_2003_rasters_unchanged(seed):
+    assert golden.run_network(seed) == WANT[f"network2003/seed{seed}"]
+
+
+def test_default_study_rasters_unchanged():
+    got = {f"study/default/{r.run_id.split('__')[0]}": golden.run_study(r) for r in golden.study_runs()}
+    assert got == {k: v for k, v in WANT.items() if k.startswith("study/")}
