@@ -3,8 +3,10 @@
 Builds, once: neuron positions in the laminar geometry, per-neuron parameters from the emitter preset,
 the connectivity, the stimuli (deterministic waveforms and random drives with their target masks), and
 the forward matrices of every requested probe. Everything random here is drawn from
-``numpy.random.default_rng(runtime.seed)``: the network instance is fixed by the configuration, while
-the seed given to :func:`jaxfne.simulate` drives the dynamics noise.
+``numpy.random.default_rng(runtime.network_seed)``: the network instance (positions, parameters,
+synapses) is fixed by the configuration, while the seed given to :func:`jaxfne.simulate` (default
+``runtime.seed``) draws the noise of the dynamics. The neuron family is asked for everything that
+depends on it (:mod:`jaxfne.neurons`).
 """
 
 from __future__ import annotations
@@ -12,50 +14,15 @@ from __future__ import annotations
 import numpy as np
 
 from .config import Configuration
-from .config import schema as S
 from .errors import ConfigurationError
 from .model import Model
 from .network import build_synapses, resolve_connectivity
-from .neurons import NeuronTable, build_neuron_table
-from .presets import cortical_eig
-from .presets.izhikevich import get_preset
+from .neurons import family
+from .populations import NeuronTable, build_neuron_table
 
 __all__ = ["construct"]
 
 _ALWAYS = None  # a random drive that is on for the whole run
-
-_NEURON_KEYS = ("a", "b", "c", "d", "k2", "k1", "k0", "u_v_offset", "u_decay", "v_peak", "v0", "u0")
-
-
-def _preset_params(name: str, n: int) -> dict[str, np.ndarray]:
-    p = get_preset(name)
-    vals = {k: getattr(p, k) for k in _NEURON_KEYS if k != "u0"}
-    vals["u0"] = p.b * p.v0 if p.u0 is None else p.u0
-    return {k: np.full(n, float(v)) for k, v in vals.items()}
-
-
-def _neuron_params(cfg: Configuration, table: NeuronTable, rng) -> tuple[dict, str]:
-    em = cfg.emitter_spec
-    n = table.n
-    if em["preset"] == "cortical_eig":
-        base = cortical_eig.neuron_parameters(table.is_exc, rng)
-        prm = {k: np.full(n, v) for k, v in (("k2", 0.04), ("k1", 5.0), ("k0", 140.0), ("u_v_offset", 0.0),
-                                              ("u_decay", 1.0), ("v_peak", cortical_eig.V_PEAK))}
-        prm.update(base)
-        scheme = cortical_eig.SCHEME
-    else:
-        prm = _preset_params(em["preset"], n)
-        scheme = get_preset(em["preset"]).scheme
-        for t, name in em["per_type"].items():
-            mask = table.cell_type == t
-            other = _preset_params(name, n)
-            for k in prm:
-                prm[k] = np.where(mask, other[k], prm[k])
-    for k, v in em["params"].items():
-        prm[k] = np.full(n, float(v))
-        if k == "b" and "u0" not in em["params"]:
-            prm["u0"] = prm["b"] * prm["v0"]
-    return prm, em["scheme"] or scheme
 
 
 def _target_mask(table: NeuronTable, target: dict, field: str) -> np.ndarray:
@@ -68,26 +35,23 @@ def _target_mask(table: NeuronTable, target: dict, field: str) -> np.ndarray:
     return mask
 
 
-def _stimuli(cfg: Configuration, table: NeuronTable):
-    """Waveforms + masks, Gaussian drives, Poisson drives (preset protocol included)."""
-    from .engine.stimulus import Waveform, waveform_from_spec
+def _stimuli(cfg: Configuration, table: NeuronTable, fam):
+    """Waveforms + masks, Gaussian drives, Poisson drives (the preset's own protocol first)."""
+    from .engine.stimulus import waveform_from_spec
 
     em = cfg.emitter_spec
     waves, wmask, gauss, poisson = [], [], [], []
     if em["drive"] == "preset":
-        if em["preset"] == "cortical_eig":
-            for t, std in cortical_eig.THALAMIC_STD.items():
-                m = table.cell_type == t
-                if m.any():
-                    gauss.append((0.0, std, m, _ALWAYS))
-        else:
-            types = {"E": em["per_type"].get("E", em["preset"]), "I": em["per_type"].get("I", em["preset"])}
-            for t, name in types.items():
-                m = table.cell_type == t
-                segs = get_preset(name).stimulus
-                if m.any() and segs:
-                    waves.append(Waveform(tuple(segs)))
-                    wmask.append(m)
+        own = fam.preset_drive(em["preset"], em["per_type"])
+        for t, (mean, std) in own.gauss.items():
+            m = table.cell_type == t
+            if m.any():
+                gauss.append((mean, std, m, _ALWAYS))
+        for t, wave in own.waves.items():
+            m = table.cell_type == t
+            if m.any():
+                waves.append(wave)
+                wmask.append(m)
     for i, st in enumerate(cfg.stimuli):
         m = _target_mask(table, st["target"], f"stimuli[{i}]")
         if st["kind"] == "gaussian":
@@ -123,18 +87,35 @@ def construct(cfg: Configuration) -> Model:
         raise ConfigurationError("cfg", type(cfg).__name__, "a jaxfne.Configuration")
     rt = cfg.runtime_spec
     dtype = rt["dtype"]
-    if dtype == "float64":
-        import jax
-
-        jax.config.update("jax_enable_x64", True)
-    rng = np.random.default_rng(rt["seed"])
+    _check_x64(dtype)
+    rng = np.random.default_rng(rt["network_seed"])
     table = build_neuron_table(cfg, rng)
     em = cfg.emitter_spec
-    neuron, scheme = _neuron_params(cfg, table, rng)
-    conn = resolve_connectivity(cfg.connectivity_spec, em["preset"])
+    fam = family(em["family"])
+    given = cfg.to_dict()["connectivity"]
+    fam.check_connectivity(given)
+    spec = cfg.connectivity_spec
+    if "weights" not in given and fam.default_weights is not None:
+        spec["weights"] = dict(fam.default_weights)
+    neuron = fam.apply_overrides(fam.neuron_parameters(em["preset"], em["per_type"], table.cell_type, rng),
+                                 em["params"])
+    scheme = em["scheme"] or fam.preset_scheme(em["preset"])
+    conn = resolve_connectivity(spec, fam.preset_connectivity(em["preset"]), table, rt["dt_ms"])
     syn = build_synapses(table, conn, rng)
-    waves, wmask, gauss, poisson = _stimuli(cfg, table)
+    waves, wmask, gauss, poisson = _stimuli(cfg, table, fam)
     from .model_build import assemble
 
     return assemble(cfg=cfg, table=table, synapses=syn, conn=conn, neuron=neuron, scheme=scheme, dtype=dtype,
-                    waves=waves, wmask=wmask, gauss=gauss, poisson=poisson)
+                    waves=waves, wmask=wmask, gauss=gauss, poisson=poisson, gains=conn["projections"] is not None)
+
+
+def _check_x64(dtype: str) -> None:
+    """A float64 model needs 64-bit JAX, which only the user may switch on for the process."""
+    import jax
+
+    if dtype == "float64" and not jax.config.jax_enable_x64:
+        raise ConfigurationError(
+            "runtime.dtype", dtype,
+            "'float32', or 'float64' with 64-bit JAX enabled first: jax.config.update('jax_enable_x64', True) "
+            "at start-up, JAX_ENABLE_X64=1 in the environment, or construct and simulate inside "
+            "`with jax.enable_x64(True):`")

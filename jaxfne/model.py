@@ -1,7 +1,8 @@
-"""The constructed model: parameter pytree (array leaves) plus static structure."""
+"""The constructed model: a pytree of parameters (array leaves), structure (arrays) and static parts."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import jax
@@ -9,16 +10,61 @@ import jax.numpy as jnp
 import numpy as np
 
 from .config import Configuration
-from .engine.runner import Static
+from .engine.static import RecordSpec
 from .errors import ConfigurationError
 from .network import Synapses
-from .neurons import NeuronTable
+from .populations import NeuronTable
 
-__all__ = ["Model"]
+__all__ = ["Model", "ModelStatic"]
 
 
+@dataclass(frozen=True)
+class ModelStatic:
+    """Hashable facts of a constructed model, independent of the step (see :class:`~jaxfne.engine.static.Static`)."""
+
+    n: int
+    dtype: str
+    family: str
+    scheme: str
+    synapse: str
+    propagation: str  # "event" | "dense" | "none"
+    full_rows: bool
+    uniform_delay: bool
+    gains: bool
+    plastic: bool
+    n_wave: int
+    n_gauss: int
+    n_poisson: int
+    record: RecordSpec
+
+
+@dataclass(eq=False)
+class _Host:
+    """What a model carries that is neither a parameter nor a structure array (identity-compared)."""
+
+    cfg: Configuration
+    table: NeuronTable
+    synapses: Synapses
+    static: ModelStatic
+    waveforms: tuple
+    geometry: Any
+    basis_spec: Any
+    probes: Any
+    resolved: dict
+    per_dt: dict = None  # dt_ms -> (Static, structure with delays in steps), filled by engine.prepare
+
+    def __post_init__(self):
+        if self.per_dt is None:
+            self.per_dt = {}
+
+
+@jax.tree_util.register_pytree_node_class
 class Model:
     """A constructed jaxfne model, ready to simulate. Create it with :func:`jaxfne.construct`.
+
+    A pytree: its leaves are :attr:`params` (what sweeps, ``vmap`` and ``grad`` touch) and
+    :attr:`structure` (connectivity, masks and probe matrices, fixed at construct); everything else
+    is static.
 
     Attributes
     ----------
@@ -30,48 +76,73 @@ class Model:
         Where each neuron's synaptic currents and their return currents sit in depth.
     params : dict
         Parameter pytree; every leaf is an array, so new values, ``jax.vmap`` over parameter sets and
-        ``jax.grad`` reuse the compiled simulation. Keys: ``neuron`` (per-neuron a, b, c, d, ...),
-        ``weights``, ``weight_scale``, ``tau_syn_ms`` (E, I), ``stim_gain``, ``gauss_mean``,
-        ``gauss_std``, ``poisson_rate_hz``, ``poisson_n_inputs``, ``poisson_weight``,
-        ``capacitance_pF`` and, with plasticity, ``stdp``.
+        ``jax.grad`` reuse the compiled simulation. Keys: ``neuron`` (the family's per-neuron
+        parameters), ``weights``, ``weight_scale``, ``gain`` ([pre population, post population]
+        per-projection gains), ``tau_syn_ms`` (E, I), ``stim_gain``, ``gauss_mean``, ``gauss_std``,
+        ``poisson_rate_hz``, ``poisson_n_inputs``, ``poisson_weight``, ``capacitance_pF`` and, with
+        plasticity, ``stdp``.
+    structure : dict
+        Structure arrays (targets, delays in steps are added per step size, masks, probe matrices).
+    static : ModelStatic
+        Hashable facts: family, scheme, propagation kernel, record spec, ...
     table : NeuronTable
         Column, layer, cell type and position of every neuron.
     synapses : Synapses
         The drawn connectivity.
     """
 
-    def __init__(self, *, cfg: Configuration, table: NeuronTable, synapses: Synapses, params: dict,
-                 struct: dict, static: dict, waveforms: list, geometry: Any, basis_spec: Any,
-                 probes: Any, resolved: dict):
-        self.cfg = cfg
-        self.table = table
-        self.synapses = synapses
+    def __init__(self, params: dict, structure: dict, host: _Host):
         self.params = params
-        self._struct = struct
-        self._static = static
-        self._waveforms = waveforms
-        self.geometry = geometry
-        self.basis_spec = basis_spec
-        self._probes = probes
-        self.resolved = resolved
-        self._dt_cache: dict[float, tuple[Static, dict]] = {}
+        self.structure = structure
+        self._host = host
 
-    # -- structure ----------------------------------------------------------------------------
+    # -- pytree ---------------------------------------------------------------------------------
+    def tree_flatten(self):
+        return (self.params, self.structure), self._host
+
+    @classmethod
+    def tree_unflatten(cls, host, children):
+        params, structure = children
+        return cls(params, structure, host)
+
+    # -- static parts -----------------------------------------------------------------------------
+    cfg = property(lambda self: self._host.cfg)
+    table = property(lambda self: self._host.table)
+    synapses = property(lambda self: self._host.synapses)
+    static = property(lambda self: self._host.static)
+    geometry = property(lambda self: self._host.geometry)
+    basis_spec = property(lambda self: self._host.basis_spec)
+    resolved = property(lambda self: self._host.resolved)
+
+    @property
+    def waveforms(self) -> tuple:
+        """Deterministic stimulus waveforms, then the on-windows of the Gaussian and Poisson drives."""
+        return self._host.waveforms
+
+    @property
+    def probes(self):
+        """The probe setup: geometry, basis and forward matrices (:class:`~jaxfne.probes.setup.ProbeSetup`)."""
+        return self._host.probes
+
     @property
     def n(self) -> int:
         return self.table.n
 
     @property
+    def family(self) -> str:
+        return self.static.family
+
+    @property
     def scheme(self) -> str:
-        return self._static["scheme"]
+        return self.static.scheme
 
     @property
     def dtype(self) -> str:
-        return self._static["dtype"]
+        return self.static.dtype
 
     @property
     def propagation(self) -> str:
-        return self._static["propagation"]
+        return self.static.propagation
 
     def neuron_table(self):
         """:class:`pandas.DataFrame`: neuron -> column, layer, cell_type, population, x_um, y_um, depth_um."""
@@ -94,13 +165,10 @@ class Model:
         unknown = set(updates) - set(self.params)
         if unknown:
             raise ConfigurationError("params", sorted(unknown), "keys of Model.params: " + ", ".join(self.params))
-        m = object.__new__(Model)
-        m.__dict__.update(self.__dict__)
         p = dict(self.params)
         for k, v in updates.items():
             p[k] = jax.tree_util.tree_map(lambda a, b: jnp.asarray(b, a.dtype), self.params[k], v)
-        m.params = p
-        return m
+        return Model(p, self.structure, self._host)
 
     # -- running ---------------------------------------------------------------------------------
     def simulate(self, sim_or_duration: Any = None, dt_ms: float | None = None, seed: Any = None, **kwargs):
@@ -127,31 +195,5 @@ class Model:
 
     def __repr__(self) -> str:
         return (f"Model(n={self.n}, synapses={self.synapses.count}, populations={len(self.table.populations)}, "
-                f"scheme={self.scheme!r}, propagation={self.propagation!r}, dtype={self.dtype!r})")
-
-
-def static_for(model: Model, dt_ms: float) -> tuple[Static, dict]:
-    """Compilation key and structure arrays for step ``dt_ms`` (delays depend on it); cached per dt."""
-    if dt_ms in model._dt_cache:
-        return model._dt_cache[dt_ms]
-    s = model._static
-    syn = model.synapses
-    struct = dict(model._struct)
-    steps = syn.delay_steps(dt_ms) if syn.count else np.ones(1, np.int32)
-    uniform = int(steps[0]) if s["uniform"] else 0
-    d_len = int(steps.max()) + 1
-    if s["propagation"] == "event":
-        _, _, delays = syn.to_rows(dt_ms)
-        struct["delays"] = jnp.asarray(delays)
-    elif s["propagation"] == "dense" and not uniform:
-        _, delays = syn.to_dense(dt_ms)
-        struct["delays"] = jnp.asarray(delays)
-    static = Static(
-        n=s["n"], dt=float(dt_ms), dtype=s["dtype"], family=s["family"], scheme=s["scheme"],
-        propagation=s["propagation"], full_rows=s["full_rows"], uniform_delay=uniform, d_len=d_len,
-        synapse=s["synapse"], plastic=s["plastic"], n_wave=s["n_wave"], n_gauss=s["n_gauss"],
-        n_poisson=s["n_poisson"], rec_vm=s["rec_vm"], rec_isyn=s["rec_isyn"], n_bins=s["n_bins"],
-        attribution=s["attribution"], n_pops=s["n_pops"], n_mua=s["n_mua"], rec_emm=s["rec_emm"],
-    )
-    model._dt_cache[dt_ms] = (static, struct)
-    return static, struct
+                f"family={self.family!r}, scheme={self.scheme!r}, propagation={self.propagation!r}, "
+                f"dtype={self.dtype!r})")

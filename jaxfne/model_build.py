@@ -6,15 +6,21 @@ import jax.numpy as jnp
 import numpy as np
 
 from .config import schema as S
+from .engine.static import RecordSpec
 from .errors import ConfigurationError
-from .model import Model
+from .model import Model, ModelStatic, _Host
 from .network import Synapses
-from .neurons import NeuronTable
+from .neurons import family
+from .populations import NeuronTable
 
-__all__ = ["assemble", "choose_propagation"]
+__all__ = ["assemble", "choose_propagation", "record_spec"]
 
 #: Networks up to this size use dense propagation (differentiable) under ``propagation="auto"``.
 DENSE_MAX_N = 128
+
+#: The neuron-level probe modes; a probe list naming none of them records spikes and V_m (the
+#: attributes every Signals has on the seed page), else exactly those named.
+NEURON_MODES = ("SPK", "Vm", "I_syn")
 
 
 def choose_propagation(conn: dict, syn: Synapses, n: int) -> str:
@@ -37,8 +43,22 @@ def _full_rows(syn: Synapses) -> bool:
     return bool(np.array_equal(syn.post, np.tile(np.arange(n), n)))
 
 
+def record_spec(cfg, probes_static: dict, n: int) -> RecordSpec:
+    """The record spec of a configuration's probes (see :data:`NEURON_MODES`)."""
+    spec = cfg.probe_spec
+    modes, opts = set(spec["modes"]), spec["options"]
+    named = modes & set(NEURON_MODES)
+    rec = opts["record_neurons"]
+    return RecordSpec(
+        spikes="SPK" in named or not named, V_m="Vm" in named or not named, I_syn="I_syn" in named,
+        every=int(opts["record_every"]), subset=rec is not None, n_bins=probes_static["n_bins"],
+        attribution=probes_static["attribution"], n_pops=probes_static["n_pops"], n_mua=probes_static["n_mua"],
+        emm=probes_static["rec_emm"])
+
+
 def assemble(*, cfg, table: NeuronTable, synapses: Synapses, conn: dict, neuron: dict, scheme: str, dtype: str,
-             waves, wmask, gauss, poisson) -> Model:
+             waves, wmask, gauss, poisson, gains: bool) -> Model:
+    from .engine.stimulus import Waveform, on_interval
     from .probes.setup import build_probes
 
     n = table.n
@@ -46,6 +66,7 @@ def assemble(*, cfg, table: NeuronTable, synapses: Synapses, conn: dict, neuron:
     prop = choose_propagation(conn, synapses, n)
     plastic = conn["plasticity"] is not None
     em = cfg.emitter_spec
+    fam = family(em["family"])
 
     params = {
         "neuron": {k: jnp.asarray(v, dt_) for k, v in neuron.items()},
@@ -57,8 +78,11 @@ def assemble(*, cfg, table: NeuronTable, synapses: Synapses, conn: dict, neuron:
         "poisson_rate_hz": jnp.asarray([p[0] for p in poisson], dt_).reshape(-1),
         "poisson_n_inputs": jnp.asarray([p[1] for p in poisson], dt_).reshape(-1),
         "poisson_weight": jnp.asarray([p[2] for p in poisson], dt_).reshape(-1),
-        "capacitance_pF": jnp.asarray(em["capacitance_pF"], dt_),
     }
+    for k in fam.options:
+        params[k] = jnp.asarray(em[k], dt_)
+    if gains:
+        params["gain"] = jnp.ones((len(table.populations),) * 2, dt_)
     struct = {
         "is_exc": jnp.asarray(table.is_exc),
         "pop_index": jnp.asarray(table.pop_index),
@@ -95,22 +119,16 @@ def assemble(*, cfg, table: NeuronTable, synapses: Synapses, conn: dict, neuron:
         if rec.size and rec.max() >= n:
             raise ConfigurationError("probes.record_neurons", int(rec.max()), f"neuron indices below n={n}")
         struct["record_idx"] = jnp.asarray(rec, jnp.int32)
-    modes = cfg.probe_spec["modes"]
-    # spikes and V_m are always recorded: they are Signals' non-optional attributes
-    static = {
-        "n": n, "dtype": dtype, "family": em["family"], "scheme": scheme, "propagation": prop,
-        "full_rows": prop == "event" and _full_rows(synapses),
-        "uniform": synapses.is_uniform_delay(), "synapse": synapses.synapse, "plastic": plastic,
-        "n_wave": len(waves), "n_gauss": len(gauss), "n_poisson": len(poisson),
-        "rec_vm": True, "rec_isyn": "I_syn" in modes, **probes.static,
-    }
-    resolved = {"connectivity": conn, "scheme": scheme, "propagation": prop,
+    static = ModelStatic(
+        n=n, dtype=dtype, family=em["family"], scheme=scheme, synapse=synapses.synapse, propagation=prop,
+        full_rows=prop == "event" and _full_rows(synapses), uniform_delay=synapses.is_uniform_delay(),
+        gains=gains, plastic=plastic, n_wave=len(waves), n_gauss=len(gauss), n_poisson=len(poisson),
+        record=record_spec(cfg, probes.static, n))
+    resolved = {"connectivity": conn, "family": em["family"], "scheme": scheme, "propagation": prop,
                 "n_synapses": synapses.count, "populations": list(table.populations)}
     # waveform table columns: stimulus currents, then the on-windows of the Gaussian and Poisson drives
-    from .engine.stimulus import Waveform, on_interval
-
     always = Waveform((on_interval(float("-inf"), float("inf"), 1.0),))
     windows = [g[3] or always for g in gauss] + [q[4] or always for q in poisson]
-    return Model(cfg=cfg, table=table, synapses=synapses, params=params, struct=struct, static=static,
-                 waveforms=list(waves) + windows, geometry=probes.geometry, basis_spec=probes.basis_spec, probes=probes,
-                 resolved=resolved)
+    host = _Host(cfg=cfg, table=table, synapses=synapses, static=static, waveforms=tuple(waves) + tuple(windows),
+                 geometry=probes.geometry, basis_spec=probes.basis_spec, probes=probes, resolved=resolved)
+    return Model(params, struct, host)

@@ -13,8 +13,7 @@ import numpy as np
 
 from .config import schema as S
 from .errors import ConfigurationError
-from .neurons import NeuronTable
-from .presets import cortical_eig
+from .populations import NeuronTable
 
 __all__ = ["Synapses", "build_synapses", "resolve_connectivity"]
 
@@ -79,17 +78,51 @@ class Synapses:
         return self.count == 0 or bool(np.all(self.delay_ms == self.delay_ms[0]))
 
 
-def resolve_connectivity(spec: dict, preset: str) -> dict:
-    """Fill in ``rule="auto"``: the preset's own connectivity (cortical_eig) or the sparse default."""
+def resolve_connectivity(spec: dict, preset_rule: str | None, table: NeuronTable, dt_ms: float) -> dict:
+    """Fill in ``rule="auto"`` (the preset's published rule, else the sparse default) and check the
+    population keys of ``p`` and ``projections`` against the populations of ``table``.
+
+    Projection delays are truncated below ``dt_ms`` (the configuration's step).
+    """
     c = dict(S.CONNECTIVITY_DEFAULTS)
     c.update(spec)
+    c["delay_floor_ms"] = float(dt_ms)
     if c["rule"] == "auto":
-        c["rule"] = "izhikevich2003" if preset == "cortical_eig" else "pairwise_bernoulli"
+        c["rule"] = preset_rule or "pairwise_bernoulli"
     if c["rule"] == "izhikevich2003":
         c["synapse"] = "delta"
         c["delay_ms"] = 0.0
         c["autapses"] = True
+    if isinstance(c["p"], dict):
+        _check_pair_keys("connectivity.p", c["p"], table, types_allowed=True)
+    if c["projections"] is not None:
+        _check_pair_keys("connectivity.projections", c["projections"], table, types_allowed=False)
     return c
+
+
+def _short(pop: str) -> str:
+    """``"V1:L4E"`` -> ``"L4E"``."""
+    return pop.split(":", 1)[1]
+
+
+def _pair_forms(pre_pop: str, post_pop: str, types_allowed: bool) -> tuple[str, ...]:
+    forms = (f"{pre_pop}->{post_pop}", f"{_short(pre_pop)}->{_short(post_pop)}")
+    return forms + ((f"{pre_pop[-1]}->{post_pop[-1]}",) if types_allowed else ())
+
+
+def _check_pair_keys(field: str, table_map: dict, table: NeuronTable, *, types_allowed: bool) -> None:
+    """Every key names a pair of existing populations (of one column), so a typo is never a default."""
+    pops = table.populations
+    same_column = [(a, b) for a in pops for b in pops if a.split(":", 1)[0] == b.split(":", 1)[0]]
+    known = {f for a, b in same_column for f in _pair_forms(a, b, types_allowed)}
+    if types_allowed:  # a cell-type pair is a pair of the model's vocabulary even where a type is absent
+        known |= {f"{a}->{b}" for a in "EI" for b in "EI"}
+    for key in table_map:
+        if key not in known:
+            names = sorted({_short(p) for p in pops}) + (["E", "I"] if types_allowed else [])
+            raise ConfigurationError(f"{field}.{key}", table_map[key],
+                                     "a PRE->POST key of existing populations (" + ", ".join(names)
+                                     + ", or COLUMN:POPULATION)")
 
 
 def _pair_value(table, pre_pop: str, post_pop: str, field: str, default_table: dict):
@@ -147,7 +180,12 @@ def build_synapses(table: NeuronTable, conn: dict, rng: np.random.Generator) -> 
     if conn["recurrent"]:
         for col in dict.fromkeys(table.column.tolist()):
             idx = np.flatnonzero(table.column == col)
+            if conn["projections"] is not None:
+                _projections(table, conn, rng, idx, pres, posts, ws, ds)
+                continue
             if conn["rule"] == "izhikevich2003":
+                from .presets import cortical_eig
+
                 w = cortical_eig.weights(table.is_exc[idx], idx.size, rng)
                 pre, post = np.meshgrid(idx, idx, indexing="ij")
                 pres.append(pre.ravel()); posts.append(post.ravel()); ws.append(w.ravel())
@@ -195,6 +233,43 @@ def _within_column(table, conn, rng, idx, pres, posts, ws, ds):
             pres.append(pre); posts.append(post)
             ws.append(_draw_weights(rng, pre.size, w_mean, conn["weight_distribution"], conn["weight_rel_sd"]))
             ds.append(_draw_delays(rng, pre.size, d_mean, conn["delay_distribution"], conn["delay_rel_sd"]))
+
+
+def _projection_of(projections: dict, pre_pop: str, post_pop: str) -> dict | None:
+    for key in _pair_forms(pre_pop, post_pop, types_allowed=False):
+        if key in projections:
+            return projections[key]
+    return None
+
+
+def _projections(table, conn, rng, idx, pres, posts, ws, ds):
+    """Within one column: the synapses of every listed ``"PRE->POST"`` projection, none elsewhere."""
+    from . import projections as rules
+
+    pops = list(dict.fromkeys(table.population[idx].tolist()))
+    members = {p: idx[table.population[idx] == p] for p in pops}
+    dt_floor = conn["delay_floor_ms"]
+    for pre_pop in pops:
+        for post_pop in pops:
+            pj = _projection_of(conn["projections"], pre_pop, post_pop)
+            if pj is None:
+                continue
+            pj = {**S.PROJECTION_DEFAULTS, **pj}
+            src, dst = members[pre_pop], members[post_pop]
+            same = pre_pop == post_pop
+            auto = bool(conn["autapses"])
+            if pj["rule"] == "pairwise_bernoulli":
+                a, b = rules.pairwise_bernoulli(rng, src.size, dst.size, pj["p"], autapses=auto, same_population=same)
+            elif pj["rule"] == "fixed_indegree":
+                a, b = rules.fixed_indegree(rng, src.size, dst.size, int(pj["K"]), multapses=True, autapses=auto,
+                                            same_population=same)
+            else:
+                a, b = rules.fixed_total_number(rng, src.size, dst.size, int(pj["N_syn"]), autapses=auto,
+                                                same_population=same)
+            pres.append(src[a]); posts.append(dst[b])
+            ws.append(rules.normal_sign_kept(rng, a.size, pj["weight"], pj["weight_rel_sd"], dtype=np.float64))
+            ds.append(rules.truncated_normal_delays(rng, a.size, pj["delay_ms"], pj["delay_sd_ms"], low_ms=dt_floor,
+                                                    dtype=np.float64))
 
 
 def _between_columns(table, conn, rng, pres, posts, ws, ds):

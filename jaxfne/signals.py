@@ -72,7 +72,7 @@ class SignalsMeta:
         t = model.table
         opts = model.cfg.probe_spec["options"]
         probe = {"modes": list(model.cfg.probe_spec["modes"]), "name": opts["name"]}
-        mats = model._probes.matrices
+        mats = model.probes.matrices
         for k in ("eeg_electrodes_um", "meg_sensors_um", "column_positions_um", "column_axis"):
             if k in mats:
                 probe[k] = np.asarray(mats[k]).tolist()

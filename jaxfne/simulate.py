@@ -12,10 +12,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .engine.runner import chunk_fn, init_carry
+from .engine.prepare import prepare
+from .engine.scan import chunk_fn, init_carry
 from .engine.stimulus import waveform_table
 from .errors import ConfigurationError, SimulationError
-from .model import Model, static_for
+from .model import Model
 from .signals import Signals, SignalsMeta
 
 __all__ = ["simulate", "pure_simulate_fn"]
@@ -50,12 +51,40 @@ def _seeds(seed: Any) -> tuple[list[int], bool]:
 
 
 def _bytes_per_step(static, n_rec: int) -> int:
-    b = static.n  # spikes (bool)
+    r = static.record
+    b = static.n * int(r.spikes)  # spikes (bool)
     item = 8 if static.dtype == "float64" else 4
-    b += item * n_rec * (int(static.rec_vm) + int(static.rec_isyn))
-    b += item * (static.n_bins * (static.n_pops if static.attribution else 1) + static.n_mua + 3)
-    b += item * static.n * (int(static.n_gauss > 0) + static.n_poisson)  # random draws of the chunk
+    b += item * n_rec * (int(r.V_m) + int(r.I_syn)) // r.every
+    b += item * (r.n_bins * (r.n_pops if r.attribution else 1) + r.n_mua + 3)
+    b += item * static.n * (int(static.drive.n_gauss > 0) + static.drive.n_poisson)  # random draws of the chunk
     return b
+
+
+def _chunk_steps(static, n_steps: int, n_rec: int, n_seeds: int, chunk_ms, dt_ms: float) -> int:
+    """Steps per chunk: a multiple of ``record_every``, at most the run (rounded up to that multiple)."""
+    every = static.record.every
+    if chunk_ms is None:
+        chunk = max(1, CHUNK_BUDGET_BYTES // max(1, _bytes_per_step(static, n_rec) * n_seeds))
+    else:
+        from .config.validate import check_number
+
+        chunk = int(round(check_number("chunk_ms", chunk_ms, lo=0, lo_open=True) / dt_ms))
+        if chunk < 1:
+            raise ConfigurationError("chunk_ms", chunk_ms, f"at least one step of dt_ms={dt_ms:g}")
+    chunk = min(chunk, n_steps)
+    return max(every, -(-chunk // every) * every)
+
+
+def _initial_carry(static, params, struct, n_seeds, params_batched: bool):
+    if n_seeds is None:
+        return init_carry(static, params, struct)
+    if params_batched:
+        return jax.vmap(lambda q: init_carry(static, q, struct))(params)
+    return jax.tree_util.tree_map(lambda a: jnp.broadcast_to(a, (n_seeds,) + a.shape), init_carry(static, params, struct))
+
+
+def _keys(seeds: list[int], batched: bool):
+    return jnp.stack([jax.random.PRNGKey(s) for s in seeds]) if batched else jax.random.PRNGKey(seeds[0])
 
 
 def simulate(model: Model, duration_ms: float | None = None, dt_ms: float | None = None, seed: Any = None, *,
@@ -111,54 +140,35 @@ def simulate(model: Model, duration_ms: float | None = None, dt_ms: float | None
     if params_batched and not batched:
         raise ConfigurationError("seed", seed, "a list of seeds, one per parameter set, with params_batched=True")
     p = model.params if params is None else params
-    static, struct = static_for(model, dt_ms)
-    static = _with_poisson_kmax(static, p, dt_ms)
+    static, struct = prepare(model, dt_ms, p)
     rec = model.cfg.probe_spec["options"]["record_neurons"]
     n_rec = model.n if rec is None else len(rec)
-    if chunk_ms is None:
-        chunk = max(1, CHUNK_BUDGET_BYTES // max(1, _bytes_per_step(static, n_rec) * len(seeds)))
-    else:
-        chunk = int(round(float(chunk_ms) / dt_ms))
-        if chunk < 1:
-            raise ConfigurationError("chunk_ms", chunk_ms, f"at least one step of dt_ms={dt_ms:g}")
-    chunk = min(chunk, n_steps)
+    chunk = _chunk_steps(static, n_steps, n_rec, len(seeds), chunk_ms, dt_ms)
     n_chunks = math.ceil(n_steps / chunk)
+    every = static.record.every
 
     dtype = jnp.dtype(static.dtype)
     fn = chunk_fn(static, batched, params_batched)
-    if batched:
-        keys = jnp.stack([jax.random.PRNGKey(s) for s in seeds])
-        carry = (jax.vmap(lambda q: init_carry(static, q, struct))(p) if params_batched
-                 else jax.tree_util.tree_map(lambda a: jnp.broadcast_to(a, (len(seeds),) + a.shape),
-                                             init_carry(static, p, struct)))
-    else:
-        keys = jax.random.PRNGKey(seeds[0])
-        carry = init_carry(static, p, struct)
+    keys = _keys(seeds, batched)
+    carry = _initial_carry(static, p, struct, len(seeds) if batched else None, params_batched)
 
-    probes = model._probes
-    every = model.cfg.probe_spec["options"]["record_every"]
-    field_state = probes_state = None
     from .probes.fields import derive_fields, init_field_state
 
+    probes = model.probes
     field_state = init_field_state(probes, len(seeds) if batched else None)
     pieces: dict[str, list] = {}
     bar = _progress(n_chunks, progress)
     try:
         for c in range(n_chunks):
             step0 = c * chunk
-            wave = jnp.asarray(waveform_table(model._waveforms, step0, chunk, dt_ms), dtype)
+            wave = jnp.asarray(waveform_table(model.waveforms, step0, chunk, dt_ms), dtype)
             carry, outs = fn(p, struct, carry, keys, step0, wave)
             _raise_if_bad(np.asarray(carry["bad"]), dt_ms, model, seeds if batched else None)
             t_len = min(chunk, n_steps - step0)
-            outs = {k: (v[:, :t_len] if batched else v[:t_len]) for k, v in outs.items()}
+            outs = _trim(outs, t_len, every, batched)
             field_state, derived = derive_fields(probes, outs, field_state, dt_ms, batched)
             outs.update(derived)
             host = {k: np.asarray(v) for k, v in outs.items()}
-            if every > 1:
-                keep_idx = np.flatnonzero((step0 + np.arange(t_len)) % every == every - 1)
-                for k in ("V_m", "I_syn"):
-                    if k in host:
-                        host[k] = np.take(host[k], keep_idx, axis=1 if batched else 0)
             if on_chunk is not None:
                 on_chunk(step0, host)
             if keep:
@@ -170,23 +180,28 @@ def simulate(model: Model, duration_ms: float | None = None, dt_ms: float | None
         if bar is not None:
             bar.close()
     axis = 1 if batched else 0
-    arrays = {k: np.concatenate(v, axis=axis) for k, v in pieces.items()}
+    arrays = {}
+    for k in list(pieces):
+        arrays[k] = pieces[k][0] if len(pieces[k]) == 1 else np.concatenate(pieces[k], axis=axis)
+        del pieces[k]  # the joined array replaces its chunks
     arrays.update(derive_fields_final(probes, field_state))
     if static.plastic:
-        arrays["weights"] = np.asarray(carry["w"])
+        arrays["weights"] = np.asarray(carry["plastic"]["w"])
     meta = SignalsMeta.from_model(model, dt_ms=dt_ms, n_steps=n_steps, seeds=seeds if batched else seeds[0],
                                   batched=batched, record_every=every)
     return Signals.from_arrays(arrays, meta)
 
 
-def _with_poisson_kmax(static, params, dt_ms: float):
-    """Size the Poisson sampler for the rates of these parameters (part of the compilation key)."""
-    from .engine.runner import poisson_kmax
+_SAMPLED = ("V_m", "I_syn")
 
-    if not static.n_poisson:
-        return static
-    k = poisson_kmax(np.asarray(params["poisson_rate_hz"]), np.asarray(params["poisson_n_inputs"]), dt_ms)
-    return dataclasses.replace(static, poisson_kmax=k)
+
+def _trim(outs: dict, t_len: int, every: int, batched: bool) -> dict:
+    """Drop the steps of the last chunk beyond the run (sampled signals: the blocks beyond it)."""
+    out = {}
+    for k, v in outs.items():
+        keep = t_len // every if (k in _SAMPLED and every > 1) else t_len
+        out[k] = v[:, :keep] if batched else v[:keep]
+    return out
 
 
 def derive_fields_final(probes, field_state) -> dict:
@@ -216,33 +231,35 @@ def _raise_if_bad(bad: np.ndarray, dt_ms: float, model: Model, seeds) -> None:
 def pure_simulate_fn(model: Model, duration_ms: float, dt_ms: float):
     """``f(params, seed) -> Signals`` in one shot: traceable by ``jit``, ``grad`` and ``vmap``.
 
-    No chunking, no host transfers and no NaN exception (check ``Signals.bad_step``): this is the
-    function to differentiate. Gradients pass spikes through a surrogate derivative; event-driven
+    The same compiled chunk as :func:`simulate` (one chunk of the whole run, the record spec applied
+    in the scan), without host transfers or the NaN exception (check ``Signals.bad_step``): this is
+    the function to differentiate. Gradients pass spikes through a surrogate derivative; event-driven
     propagation uses a ``while_loop`` that reverse mode cannot cross, so differentiate models with
-    ``connectivity(propagation="dense")`` (the default below 257 neurons).
+    ``connectivity(propagation="dense")`` (the default up to 128 neurons).
     """
     n_steps = _check_times(duration_ms, dt_ms)
-    static, struct = static_for(model, float(dt_ms))
-    static = dataclasses.replace(_with_poisson_kmax(static, model.params, float(dt_ms)), float_spikes=True)
+    dt_ms = float(dt_ms)
+    static, struct = prepare(model, dt_ms, model.params, float_spikes=True)
+    every = static.record.every
+    padded = -(-n_steps // every) * every
     fn = chunk_fn(static, False, False)
-    wave_np = waveform_table(model._waveforms, 0, n_steps, float(dt_ms))
+    wave_np = waveform_table(model.waveforms, 0, padded, dt_ms)
     from .probes.fields import derive_fields, finalize_fields, init_field_state
 
-    meta = SignalsMeta.from_model(model, dt_ms=float(dt_ms), n_steps=n_steps, seeds=None, batched=False,
-                                  record_every=1)
+    meta = SignalsMeta.from_model(model, dt_ms=dt_ms, n_steps=n_steps, seeds=None, batched=False, record_every=every)
+    probes = model.probes
 
     def f(params, seed):
         key = jax.random.PRNGKey(seed) if jnp.ndim(seed) == 0 else seed
         carry = init_carry(static, params, struct)
-        wave = jnp.asarray(wave_np, jnp.dtype(static.dtype))
-        carry, outs = fn(params, struct, carry, key, 0, wave)
-        state, derived = derive_fields(model._probes, outs, init_field_state(model._probes, None), float(dt_ms), False)
-        outs = dict(outs)
+        carry, outs = fn(params, struct, carry, key, 0, jnp.asarray(wave_np, jnp.dtype(static.dtype)))
+        outs = _trim(outs, n_steps, every, False)
+        state, derived = derive_fields(probes, outs, init_field_state(probes, None), dt_ms, False)
         outs.update(derived)
-        outs.update(finalize_fields(model._probes, state))
+        outs.update(finalize_fields(probes, state))
         outs["bad_step"] = carry["bad"][0]
         if static.plastic:
-            outs["weights"] = carry["w"]
+            outs["weights"] = carry["plastic"]["w"]
         return Signals.from_arrays(outs, meta)
 
     return f

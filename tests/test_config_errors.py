@@ -383,7 +383,7 @@ def test_other_seed_mistakes():
 @FAST
 @given(st.from_regex(r"[a-z_][a-z0-9_]{0,10}", fullmatch=True).filter(lambda k: k not in S.RUNTIME_DEFAULTS))
 def test_unknown_runtime_key(key):
-    expect(lambda: C().runtime(**{key: 1.0}), f"runtime.{key}", 1.0, "known keys: seed, dtype, duration_ms, dt_ms")
+    expect(lambda: C().runtime(**{key: 1.0}), f"runtime.{key}", 1.0, "known keys: seed, network_seed, dtype, duration_ms, dt_ms")
 
 
 def test_unknown_simulation_key():

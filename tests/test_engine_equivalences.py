@@ -128,7 +128,7 @@ def test_event_and_dense_agree_with_full_rows_and_mixed_delays():
                 .column("A", layers=["L2/3"], n=40).column("B", layers=["L2/3"], n=40)
                 .cell_types({"E": 0.8, "I": 0.2})
                 .connectivity(inter_column={"p": 1.0, "types": ["E", "I"], "delay_ms": 3.0}, propagation=propagation)
-                .set_emitter("izhikevich", "cortical_eig").probes(["SPK"]))
+                .set_emitter("izhikevich", "cortical_eig").probes(["SPK", "Vm"]))
 
     dense, event = jaxfne.construct(cfg("dense")), jaxfne.construct(cfg("event"))
     a, b = jaxfne.simulate(dense, seed=2), jaxfne.simulate(event, seed=2)

@@ -90,7 +90,11 @@ class Configuration:
         Parameters
         ----------
         seed : int
-            Seed of the JAX PRNG (default 0). Same configuration + seed + platform -> same arrays.
+            Seed of the noise of the dynamics (the default seed of :func:`jaxfne.simulate`; default 0).
+            Same configuration + seeds + platform -> same arrays.
+        network_seed : int
+            Seed of the network instance drawn by :func:`jaxfne.construct`: positions, per-neuron
+            parameters and synapses (default 0).
         dtype : {"float32", "float64"}
             Floating-point type of the state (default ``"float32"``).
         duration_ms : float
@@ -102,6 +106,7 @@ class Configuration:
         rt = dict(self._data["runtime"])
         rt.update(kwargs)
         rt["seed"] = check_int("runtime.seed", rt["seed"], lo=0, hi=2**32 - 1)
+        rt["network_seed"] = check_int("runtime.network_seed", rt["network_seed"], lo=0, hi=2**32 - 1)
         check_option("runtime.dtype", rt["dtype"], S.DTYPES)
         rt["duration_ms"] = check_number("runtime.duration_ms", rt["duration_ms"], lo=0, lo_open=True)
         rt["dt_ms"] = check_number("runtime.dt_ms", rt["dt_ms"], lo=0, lo_open=True)
@@ -259,51 +264,65 @@ class Configuration:
         per_type: Mapping[str, str] | None = None,
         scheme: str | None = None,
         drive: str = "preset",
-        capacitance_pF: float = 100.0,
         params: Mapping[str, float] | None = None,
+        **options: Any,
     ) -> Configuration:
         """Set the neuron model family and its literature preset.
 
         Parameters
         ----------
-        family : {"izhikevich"}
+        family : {"izhikevich", "iaf_psc_exp"}
+            A family of :data:`jaxfne.neurons.FAMILIES`.
         preset : str
-            An Izhikevich 2004 feature (``"tonic_spiking"``, ...), a 2003 class (``"RS"``, ``"FS"``, ...)
-            or ``"cortical_eig"`` (the heterogeneous Izhikevich 2003 network).
+            ``izhikevich``: a 2004 feature (``"tonic_spiking"``, ...), a 2003 class (``"RS"``,
+            ``"FS"``, ...) or ``"cortical_eig"`` (the heterogeneous 2003 network).
+            ``iaf_psc_exp``: ``"nest_default"`` or ``"potjans_diesmann_2014"``.
         per_type : dict, optional
             Another preset for one cell type, e.g. ``{"I": "FS"}``.
-        scheme : {"sequential_euler", "split_half_step", "euler"}, optional
-            Numerical scheme; default the preset's published one (recorded with the run).
+        scheme : str, optional
+            Numerical scheme of the family (``izhikevich``: ``sequential_euler``,
+            ``split_half_step``, ``euler``; ``iaf_psc_exp``: ``exact``); default the preset's
+            published one (recorded with the run).
         drive : {"preset", "none"}
             ``"preset"`` applies the preset's published stimulus protocol (or, for ``cortical_eig``,
             the thalamic Gaussian input) on top of any :meth:`stimulus`.
-        capacitance_pF : float
-            Izhikevich's equations are per unit capacitance (currents in mV/ms = pA/pF); currents are
-            reported in pA as ``capacitance_pF`` x model current (default 100 pF, Izhikevich 2007 RS cell).
         params : dict, optional
-            Overrides of single parameters for every cell (``a``, ``b``, ``c``, ``d``, ``v_peak``, ...).
+            Overrides of single parameters for every cell, in the family's names and units
+            (``izhikevich``: ``a``, ``b``, ``c``, ``d``, ``v_peak``, ...; ``iaf_psc_exp``: ``C_m`` pF,
+            ``tau_m`` ms, ``t_ref`` ms, ``E_L``, ``V_reset``, ``V_th`` mV, ``I_e`` pA,
+            ``tau_syn_ex``, ``tau_syn_in`` ms, ``V_m0`` mV).
+        **options
+            Family options. ``izhikevich``: ``capacitance_pF`` (default 100): its equations are per
+            unit capacitance (currents in mV/ms = pA/pF); currents are reported in pA as
+            ``capacitance_pF`` x model current (Izhikevich 2007 RS cell).
         """
-        check_option("emitter.family", family, S.EMITTER_FAMILIES)
-        from ..presets import emitter_preset_names
+        from ..neurons import FAMILIES
 
-        names = emitter_preset_names(family)
+        check_option("emitter.family", family, tuple(FAMILIES))
+        fam = FAMILIES[family]
+        names = fam.preset_names()
         check_option("emitter.preset", preset, names)
         pt = dict(per_type or {})
         check_keys("emitter.per_type", pt, ("E", "I"))
         for k, v in pt.items():
-            check_option(f"emitter.per_type.{k}", v, [n for n in names if n != "cortical_eig"])
-        if preset == "cortical_eig" and pt:
-            raise ConfigurationError("emitter.per_type", pt, "nothing with cortical_eig (it defines E and I)")
+            check_option(f"emitter.per_type.{k}", v, fam.per_type_preset_names())
         if scheme is not None:
-            check_option("emitter.scheme", scheme, S.SCHEMES)
+            check_option("emitter.scheme", scheme, fam.schemes)
         check_option("emitter.drive", drive, ("preset", "none"))
-        capacitance_pF = check_number("emitter.capacitance_pF", capacitance_pF, lo=0, lo_open=True)
-        allowed = ("a", "b", "c", "d", "v0", "u0", "k2", "k1", "k0", "u_v_offset", "u_decay", "v_peak")
-        prm = dict(params or {})
-        check_keys("emitter.params", prm, allowed)
-        prm = {k: check_number(f"emitter.params.{k}", v) for k, v in prm.items()}
-        em = {"family": family, "preset": preset, "per_type": pt, "scheme": scheme, "drive": drive,
-              "capacitance_pF": capacitance_pF, "params": prm}
+        check_keys("emitter", options, tuple(fam.options))
+        opts = {k: options.get(k, v) for k, v in fam.options.items()}
+        for k, v in opts.items():
+            opts[k] = check_number(f"emitter.{k}", v, lo=0, lo_open=True)
+        prm = dict(params or {}) if isinstance(params, Mapping) or params is None else params
+        if not isinstance(prm, Mapping):
+            raise ConfigurationError("emitter.params", params, "a mapping of parameter name to value")
+        check_keys("emitter.params", prm, fam.parameter_names)
+        bounds = {p.name: p for p in fam.parameters}
+        prm = {k: check_number(f"emitter.params.{k}", v, lo=bounds[k].lo, hi=bounds[k].hi,
+                               lo_open=bounds[k].lo_open) for k, v in prm.items()}
+        em = {"family": family, "preset": preset, "per_type": pt, "scheme": scheme, "drive": drive, **opts,
+              "params": prm}
+        fam.check_emitter(preset, pt, em)
         return self._with("emitter", em)
 
     def stimulus(self, kind: str, target: Mapping[str, str] | str = "all", **params: Any) -> Configuration:
@@ -532,6 +551,43 @@ def _check_connectivity(c: Mapping[str, Any]) -> None:
         if pl.get("w_max") is not None:
             check_number("connectivity.plasticity.w_max", pl["w_max"], lo=pl.get("w_min", 0.0), lo_open=True)
     check_option("connectivity.propagation", d["propagation"], S.PROPAGATION)
+    if d["projections"] is not None:
+        _check_projections(d["projections"])
+
+
+def _check_projections(table: Any) -> None:
+    """``{"PRE->POST": {...}}`` entries: a rule with its number, a signed weight, a delay (see PROJECTION_DEFAULTS)."""
+    f = "connectivity.projections"
+    if not isinstance(table, Mapping) or not table:
+        raise ConfigurationError(f, table, 'a non-empty mapping {"PRE->POST": {"rule": ..., "weight": ...}}')
+    need = {"pairwise_bernoulli": "p", "fixed_indegree": "K", "fixed_total_number": "N_syn"}
+    for key, pj in table.items():
+        g = f"{f}.{key}"
+        if not isinstance(key, str) or key.count("->") != 1 or not all(key.split("->")):
+            raise ConfigurationError(g, pj, 'keys "PRE->POST" naming populations, e.g. "L4E->L2/3E" or "V1:L4E->V1:L4I"')
+        if not isinstance(pj, Mapping):
+            raise ConfigurationError(g, pj, "a mapping with rule, p/K/N_syn, weight, weight_rel_sd, delay_ms, delay_sd_ms")
+        check_keys(g, pj, tuple(S.PROJECTION_DEFAULTS))
+        rule = pj.get("rule", S.PROJECTION_DEFAULTS["rule"])
+        check_option(f"{g}.rule", rule, S.PROJECTION_RULES)
+        for other in set(need.values()) - {need[rule]}:
+            if pj.get(other) is not None:
+                raise ConfigurationError(f"{g}.{other}", pj[other], f"nothing with rule={rule!r} (it takes {need[rule]})")
+        if pj.get(need[rule]) is None:
+            raise ConfigurationError(f"{g}.{need[rule]}", None, f"a value with rule={rule!r}")
+        if rule == "pairwise_bernoulli":
+            check_number(f"{g}.p", pj["p"], lo=0, hi=1)
+        else:
+            check_int(f"{g}.{need[rule]}", pj[need[rule]], lo=0)
+        if pj.get("weight") is None:
+            raise ConfigurationError(f"{g}.weight", None, "a mean weight (family current unit; < 0 from inhibitory populations)")
+        w = check_number(f"{g}.weight", pj["weight"])
+        pre_type = key.split("->")[0][-1]
+        if (pre_type == "E" and w < 0) or (pre_type == "I" and w > 0):
+            raise ConfigurationError(f"{g}.weight", w, f"a weight of the sign of the presynaptic type {pre_type!r}")
+        for k in ("weight_rel_sd", "delay_ms", "delay_sd_ms"):
+            if k in pj:
+                check_number(f"{g}.{k}", pj[k], lo=0)
 
 
 def _check_target(target: Any) -> dict:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 DTYPES = ("float32", "float64")
 
-RUNTIME_DEFAULTS = {"seed": 0, "dtype": "float32", "duration_ms": 1000.0, "dt_ms": 0.1}
+#: ``seed`` draws the noise of the dynamics (the default seed of ``simulate``); ``network_seed`` draws
+#: the network instance at ``construct`` (positions, per-neuron parameters, synapses).
+RUNTIME_DEFAULTS = {"seed": 0, "network_seed": 0, "dtype": "float32", "duration_ms": 1000.0, "dt_ms": 0.1}
 
 #: Probe modes of the seed API. SPK/Vm/I_syn are neuron-level; the rest are field proxies.
 PROBE_MODES = (
@@ -88,6 +90,26 @@ CONNECTIVITY_DEFAULTS = {
     "inter_column": None,  # {"p": 0.02, "weight_scale": 1.0, "delay_ms": 3.0}
     "plasticity": None,  # {"rule": "stdp", ...}, see STDP_DEFAULTS
     "propagation": "auto",
+    # per population pair: {"PRE->POST": {rule, p | K | N_syn, weight, weight_rel_sd, delay_ms,
+    # delay_sd_ms}}, see PROJECTION_DEFAULTS; when given, it alone defines the recurrent synapses
+    # within each column, and each projection has a gain leaf params["gain"][pre, post]
+    "projections": None,
+}
+
+PROJECTION_RULES = ("pairwise_bernoulli", "fixed_indegree", "fixed_total_number")
+
+#: Defaults of one entry of ``connectivity(projections={...})``: weight in the family's current unit
+#: (iaf_psc_exp: pA; the sign must match the presynaptic type), normal with relative SD and the sign
+#: kept (redrawn), delay truncated normal never below the step.
+PROJECTION_DEFAULTS = {
+    "rule": "pairwise_bernoulli",
+    "p": None,
+    "K": None,
+    "N_syn": None,
+    "weight": None,
+    "weight_rel_sd": 0.1,
+    "delay_ms": 1.5,
+    "delay_sd_ms": 0.0,
 }
 
 #: Pair-based additive STDP with all-to-all spike pairing via traces (Song, Miller & Abbott 2000,
@@ -125,5 +147,3 @@ STIMULUS_DEFAULTS = {
 
 TARGET_KEYS = ("column", "layer", "cell_type")
 
-EMITTER_FAMILIES = ("izhikevich",)
-SCHEMES = ("sequential_euler", "split_half_step", "euler")

@@ -1,5 +1,1 @@
-"""The simulation engine: neuron families, synapses, stimuli and the chunked ``lax.scan`` runner."""
-
-from .izhikevich import Izhikevich as Izhikevich
-
-FAMILIES = {"izhikevich": Izhikevich()}
+"""The engine: the step as a composition of components, the one scan builder, drives, RNG and surrogate."""

@@ -157,7 +157,8 @@ def collect(
     config_sha256 : str, optional
         Its hash; required when ``config`` is given.
     seeds : iterable of int
-        Seed(s) simulated.
+        Seed(s) of the noise simulated (the network instance's seed, ``runtime.network_seed`` of the
+        configuration, is recorded as ``prov_network_seed``).
     run_id, rule : str
         Workflow run id and rule (or entry point) name.
     inputs : iterable of path-like
@@ -196,6 +197,8 @@ def collect(
         "prov_inputs_json": {str(p): hash_path(p) for p in inputs},
     }
     if config is not None:
+        # the seed of the network instance; prov_seeds_json are the seeds of the noise
+        attrs["prov_network_seed"] = int(config.get("runtime", {}).get("network_seed", 0))
         if not config_sha256:
             raise ValueError("config_sha256=None is not allowed: the configuration's sha256 with its config")
         attrs["prov_config_json"] = json.dumps(config, sort_keys=True, separators=(",", ":"), allow_nan=True)

@@ -77,10 +77,11 @@ def rerun_store(path: str | os.PathLike, *, atol: float = 0.0) -> RerunReport:
         If the store has no configuration, or the stored hash does not match the configuration.
     """
     import jaxfne
+    from ..pipeline.stages import run_configuration
 
     stored = open_store(path)
     config, seeds = config_from_attrs(stored.attrs)
-    cfg = jaxfne.Configuration.from_dict(config)
+    cfg = run_configuration(config)
     if cfg.sha256 != stored.attrs.get("prov_config_sha256"):
         raise ValueError(
             f"prov_config_sha256={stored.attrs.get('prov_config_sha256')!r} is not allowed: the sha256 "

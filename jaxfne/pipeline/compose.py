@@ -112,8 +112,9 @@ def _parser():
     return OverridesParser.create()
 
 
-def _seeds(study: Mapping[str, Any], path: Path) -> list[int]:
-    s = study["seeds"]
+def _seeds(study: Mapping[str, Any], path: Path, key: str = "seeds") -> list[int]:
+    """The integers of ``study[key]`` (an int, a list or Hydra sweep syntax such as ``range(0,3)``)."""
+    s = study[key]
     if isinstance(s, int) and not isinstance(s, bool):
         return [s]
     if isinstance(s, Sequence) and not isinstance(s, str):
@@ -122,13 +123,13 @@ def _seeds(study: Mapping[str, Any], path: Path) -> list[int]:
         try:
             ov = _parser().parse_override(f"seed={s}")
         except Exception as exc:
-            raise StudyError(path, "seeds", f"{s!r} is not Hydra sweep syntax: {exc}") from None
+            raise StudyError(path, key, f"{s!r} is not Hydra sweep syntax: {exc}") from None
         values = list(ov.sweep_iterator()) if ov.is_sweep_override() else ov.value()
         values = values if isinstance(values, list) else [values]
     if not values or any(not isinstance(v, int) or isinstance(v, bool) or v < 0 for v in values):
-        raise StudyError(path, "seeds", f"{values!r} is not allowed: non-negative integers")
+        raise StudyError(path, key, f"{values!r} is not allowed: non-negative integers")
     if len(set(values)) != len(values):
-        raise StudyError(path, "seeds", f"{values!r} is not allowed: distinct seeds")
+        raise StudyError(path, key, f"{values!r} is not allowed: distinct seeds")
     return values
 
 
@@ -247,8 +248,16 @@ def expand_study(
             return [Run(**r) for r in json.loads(memo.read_text())]
     name = path.stem
     seeds = _seeds(data, path)
+    network_seeds = _seeds({"network_seeds": data.get("network_seeds", [0])}, path, "network_seeds")
+    if "network_seed" in data["axes"]:
+        raise StudyError(path, "axes.network_seed", "an axis name of its own: network instances are swept by network_seeds")
+    if len(network_seeds) > 1:  # every instance is a run of its own; the noise seeds of each one batch
+        data = {**data, "axes": {**data["axes"],
+                                 "network_seed": "runtime.network_seed=" + ",".join(map(str, network_seeds))}}
     combos = _combinations(data, path)
     base = [str(o) for o in data["overrides"]]
+    if len(network_seeds) == 1:
+        base.append(f"runtime.network_seed={network_seeds[0]}")
     runs_ovs = [base + list(c.values()) + [f"runtime.seed={seeds[0]}"] for c in combos]
     try:
         composed = compose_overrides(conf_dir, runs_ovs)

@@ -53,10 +53,21 @@ def logged(path: str | os.PathLike | None) -> Iterator[None]:
             root.removeHandler(handler)
 
 
-def _configuration(run: Run):
+def run_configuration(config: dict):
+    """The :class:`Configuration` of a stored run, with 64-bit JAX switched on in this process when
+    it asks for float64 (a stage's process is its own; the library never switches it on)."""
     from ..config.configuration import Configuration
 
-    return Configuration.from_dict(run.config)
+    cfg = Configuration.from_dict(config)
+    if cfg.runtime_spec["dtype"] == "float64":
+        import jax
+
+        jax.config.update("jax_enable_x64", True)
+    return cfg
+
+
+def _configuration(run: Run):
+    return run_configuration(run.config)
 
 
 def _prov(run: Run, stage: str, rule: str, inputs: Sequence[str | os.PathLike], wall: float) -> dict:

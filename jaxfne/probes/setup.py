@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..config import Configuration
-from ..neurons import NeuronTable
+from ..populations import NeuronTable
 
 __all__ = ["ProbeSetup", "build_probes", "FIELD_MODES"]
 

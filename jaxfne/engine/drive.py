@@ -1,0 +1,80 @@
+"""External input of each step: deterministic waveforms, Gaussian currents and Poisson drives.
+
+Random input is drawn per chunk from per-step keys ``fold_in(key, step)``, so splitting a run into
+chunks does not change a single number.
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+
+from .rng import wrap_key
+
+__all__ = ["draws", "external", "poisson_kmax"]
+
+
+def draws(ds, n: int, dt: float, dtype, params: dict, key, steps) -> dict:
+    """Per-step Gaussian and Poisson input, ``z[T, N]`` and ``pc[T, P, N]``.
+
+    ``key`` is raw ``uint32[2]`` threefry key data; the draws are those of ``jax.random`` with it, made by
+    :data:`jaxfne.engine.rng.THREEFRY` (the same numbers, compiled without the rolled CPU loop), except
+    ``jax.random.poisson``, which accepts only JAX's own threefry key.
+    """
+    raw, key = key, wrap_key(key)
+    out = {}
+    if ds.n_gauss:
+        kg = jax.random.fold_in(key, 0)
+        # one draw per neuron and step: independent Gaussian drives on a neuron add up to one Gaussian
+        out["z"] = jax.vmap(lambda k: jax.random.normal(jax.random.fold_in(kg, k), (n,), dtype))(steps)
+    if ds.n_poisson:
+        kp = jax.random.fold_in(key, 1)
+        lam = params["poisson_rate_hz"] * params["poisson_n_inputs"] * dt * 1e-3  # [P]
+        shape = (ds.n_poisson, n)
+        if ds.poisson_kmax:
+            # inverse CDF: X = #{j < kmax : u > F(j)}, exact up to a tail below the uniform's resolution
+            u = jax.vmap(lambda k: jax.random.uniform(jax.random.fold_in(kp, k), shape, dtype))(steps)
+            j = jnp.arange(ds.poisson_kmax, dtype=dtype)
+            logpmf = j[None, :] * jnp.log(lam)[:, None] - lam[:, None] - jax.scipy.special.gammaln(j + 1.0)[None, :]
+            cdf = jnp.cumsum(jnp.exp(logpmf), axis=1)  # [P, K]
+            out["pc"] = jnp.sum(u[..., None] > cdf[None, :, None, :], axis=-1).astype(dtype)
+        else:
+            kp = jax.random.fold_in(raw, 1)
+            out["pc"] = jax.vmap(lambda k: jax.random.poisson(jax.random.fold_in(kp, k), lam[:, None], shape))(steps).astype(dtype)
+    return out
+
+
+def poisson_kmax(rates_hz, n_inputs, dt_ms: float, limit: int = 64) -> int:
+    """Smallest K with P(X >= K) < 2^-53 for the largest Poisson mean per step; 0 above ``limit``."""
+    import numpy as np
+    from scipy.stats import poisson
+
+    lam = float(np.max(np.asarray(rates_hz, float) * np.asarray(n_inputs, float))) * dt_ms * 1e-3 if np.size(rates_hz) else 0.0
+    if lam <= 0:
+        return 1
+    k = int(poisson.isf(2.0**-53, lam)) + 2
+    return k if k <= limit else 0
+
+
+def external(ds, n: int, dt: float, dtype, params: dict, struct: dict, xs: dict):
+    """``(i_ext[N], drive_arrivals[P, N], poisson_on[P])`` of one step.
+
+    ``i_ext``: stimulus waveforms and Gaussian current; ``drive_arrivals``: each Poisson drive's
+    weighted event count, an arrival in its own excitatory synaptic current.
+    """
+    win = xs["wave"]
+    gauss_on = win[ds.n_wave:ds.n_wave + ds.n_gauss]
+    poisson_on = win[ds.n_wave + ds.n_gauss:]
+    p_in = xs["pc"] * (params["poisson_weight"] * poisson_on)[:, None] * struct["poisson_mask"] if ds.n_poisson \
+        else jnp.zeros((0, n), dtype)
+    i_ext = jnp.zeros(n, dtype)
+    if ds.n_wave:
+        i_ext = i_ext + (win[:ds.n_wave] * params["stim_gain"]) @ struct["wave_mask"]
+    if ds.n_gauss:
+        on = gauss_on[:, None] * struct["gauss_mask"]  # [G, N]
+        mean = jnp.sum(params["gauss_mean"][:, None] * on, axis=0)
+        var = jnp.sum((params["gauss_std"] ** 2)[:, None] * on, axis=0)
+        safe = jnp.where(var > 0, var, 1.0)  # keeps the gradient finite where a neuron gets no noise
+        sd = jnp.where(var > 0, jnp.sqrt(safe), 0.0) * jnp.sqrt(jnp.asarray(1.0 / dt, dtype))
+        i_ext = i_ext + mean + sd * xs["z"]
+    return i_ext, p_in, poisson_on

@@ -1,0 +1,53 @@
+"""From a model and a step size to the compilation key and the structure arrays of a run."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax.numpy as jnp
+import numpy as np
+
+from ..propagation.base import PropagationStatic
+from .drive import poisson_kmax
+from .static import DriveStatic, Static
+
+__all__ = ["prepare"]
+
+
+def prepare(model, dt_ms: float, params: dict | None = None, *, float_spikes: bool = False):
+    """``(Static, structure)`` for step ``dt_ms`` (delays in steps depend on it), cached per model and dt.
+
+    ``params`` size the Poisson sampler (its support depends on the rates; part of the key).
+    """
+    host = model._host
+    if dt_ms not in host.per_dt:
+        host.per_dt[dt_ms] = _build(model, dt_ms)
+    static, struct = host.per_dt[dt_ms]
+    p = model.params if params is None else params
+    if static.drive.n_poisson:
+        k = poisson_kmax(np.asarray(p["poisson_rate_hz"]), np.asarray(p["poisson_n_inputs"]), dt_ms)
+        static = dataclasses.replace(static, drive=dataclasses.replace(static.drive, poisson_kmax=k))
+    if float_spikes:
+        static = dataclasses.replace(static, float_spikes=True)
+    return static, struct
+
+
+def _build(model, dt_ms: float):
+    ms = model.static
+    syn = model.synapses
+    struct = dict(model.structure)
+    steps = syn.delay_steps(dt_ms) if syn.count else np.ones(1, np.int32)
+    uniform = int(steps[0]) if ms.uniform_delay else 0
+    if ms.propagation == "event":
+        _, _, delays = syn.to_rows(dt_ms)
+        struct["delays"] = jnp.asarray(delays)
+    elif ms.propagation == "dense" and not uniform:
+        _, delays = syn.to_dense(dt_ms)
+        struct["delays"] = jnp.asarray(delays)
+    prop = PropagationStatic(kind=ms.propagation, n=ms.n, d_len=int(steps.max()) + 1, uniform_delay=uniform,
+                             full_rows=ms.full_rows, gains=ms.gains)
+    static = Static(n=ms.n, dt=float(dt_ms), dtype=ms.dtype, family=ms.family, scheme=ms.scheme,
+                    synapse=ms.synapse, prop=prop,
+                    drive=DriveStatic(n_wave=ms.n_wave, n_gauss=ms.n_gauss, n_poisson=ms.n_poisson),
+                    record=ms.record, plastic=ms.plastic)
+    return static, struct

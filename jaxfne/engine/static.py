@@ -1,0 +1,67 @@
+"""The compilation key of a run: what is static (hashable) about its shape and branches.
+
+One dataclass per component, composed into :class:`Static`; built once per model and step by
+:func:`jaxfne.engine.scan.prepare`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..propagation.base import PropagationStatic
+
+__all__ = ["DriveStatic", "RecordSpec", "Static"]
+
+
+@dataclass(frozen=True)
+class DriveStatic:
+    """How many deterministic waveforms and random drives feed the step."""
+
+    n_wave: int
+    n_gauss: int
+    n_poisson: int
+    poisson_kmax: int = 0  # >0: inverse-CDF Poisson sampling over counts 0..kmax-1
+
+
+@dataclass(frozen=True)
+class RecordSpec:
+    """What leaves the scan, and how often (applied inside the scan).
+
+    ``spikes``, ``V_m``, ``I_syn``: the neuron-level signals; ``V_m`` and ``I_syn`` of the neurons in
+    ``struct["record_idx"]`` (all when ``subset`` is false), sampled every ``every``-th step.
+    ``n_bins``: laminar source profile bins (0 = none); ``n_mua``: MUA contacts (0 = none);
+    ``emm``: metabolic event counts.
+    """
+
+    spikes: bool = True
+    V_m: bool = True
+    I_syn: bool = False
+    every: int = 1
+    subset: bool = False
+    n_bins: int = 0
+    attribution: bool = False
+    n_pops: int = 1
+    n_mua: int = 0
+    emm: bool = False
+
+    @property
+    def decimated(self) -> bool:
+        """V_m / I_syn leave the scan every ``every`` steps (a nested scan)."""
+        return self.every > 1 and (self.V_m or self.I_syn)
+
+
+@dataclass(frozen=True)
+class Static:
+    """Everything shape- or branch-determining of one run (part of the compilation key)."""
+
+    n: int
+    dt: float
+    dtype: str
+    family: str
+    scheme: str
+    synapse: str
+    prop: PropagationStatic
+    drive: DriveStatic
+    record: RecordSpec
+    plastic: bool = False
+    float_spikes: bool = False  # emit 0/1 floats that carry the surrogate gradient (for grad)

@@ -1,0 +1,12 @@
+"""Propagation kernels: delivery of delayed spikes (``event`` rows on the CPU, ``dense``)."""
+
+from __future__ import annotations
+
+from .base import Propagation as Propagation, PropagationStatic as PropagationStatic
+from .dense import Dense as Dense
+from .event_rows import EventRows as EventRows
+
+#: kernel name -> instance ("none": a network without synapses)
+KERNELS: dict[str, Propagation] = {k.name: k for k in (EventRows(), Dense())}
+
+__all__ = ["Dense", "EventRows", "KERNELS", "Propagation", "PropagationStatic"]

@@ -1,0 +1,53 @@
+"""Interface of a propagation kernel: how delayed spikes become synaptic arrivals.
+
+Two channels, excitatory (0) and inhibitory (1), chosen by the presynaptic cell type. A kernel owns
+its state (a ring buffer of future arrivals or a spike history) and two calls per step:
+``arrivals`` (read what arrives now) before the neurons update and ``propagate`` (schedule this
+step's spikes) after. Effective weights are ``weights x weight_scale`` and, with per-projection
+gains, ``x gain[pre population, post population]``.
+"""
+
+from __future__ import annotations
+
+import abc
+from dataclasses import dataclass
+from typing import ClassVar
+
+__all__ = ["Propagation", "PropagationStatic"]
+
+
+@dataclass(frozen=True)
+class PropagationStatic:
+    """Shape- and branch-determining facts of the delivery (part of the compilation key)."""
+
+    kind: str  # "event" | "dense" | "none"
+    n: int
+    d_len: int  # ring-buffer / history length in steps
+    uniform_delay: int  # steps; 0 = heterogeneous
+    full_rows: bool  # every row targets all neurons in order
+    gains: bool  # per-projection gains applied
+
+    @property
+    def row_slices(self) -> bool:
+        """Event rows added as contiguous slices: every row targets all neurons and delays are uniform."""
+        return self.kind == "event" and self.full_rows and self.uniform_delay > 0
+
+
+class Propagation(abc.ABC):
+    """A propagation kernel (interface; implementations are final, one file each)."""
+
+    name: ClassVar[str]
+    #: reverse-mode differentiable
+    differentiable: ClassVar[bool]
+
+    @abc.abstractmethod
+    def init(self, ps: PropagationStatic, dtype) -> dict:
+        """State at t = 0."""
+
+    @abc.abstractmethod
+    def arrivals(self, ps: PropagationStatic, state: dict, k, weights, params: dict, struct: dict):
+        """``(state, arrivals[2, N])`` of step ``k``."""
+
+    @abc.abstractmethod
+    def propagate(self, ps: PropagationStatic, state: dict, s, k, weights, params: dict, struct: dict) -> dict:
+        """Schedule the spikes ``s`` (0/1 floats [N]) emitted at step ``k``."""
