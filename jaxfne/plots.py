@@ -1,4 +1,7 @@
-"""Figures of simulation and sweep Datasets (matplotlib, Agg backend). Never imported by the engine.
+"""Figures of simulation and sweep Datasets (matplotlib). Never imported by the engine.
+
+The figures are :class:`matplotlib.figure.Figure` objects made without pyplot, so importing this
+module leaves the user's backend alone and the figures need no display.
 
 - :func:`plot_raster`: spikes by depth (E red, I blue) and the population rate;
 - :func:`plot_laminar`: LFP and CSD as depth x time images;
@@ -16,12 +19,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import xarray as xr  # noqa: E402
+import numpy as np
+import xarray as xr
+from matplotlib.figure import Figure
 
 __all__ = ["plot_raster", "plot_laminar", "plot_eeg_meg", "plot_readout_summary", "save"]
 
@@ -29,12 +29,17 @@ _TYPE_COLOURS = {"E": "tab:red", "I": "tab:blue"}
 
 
 def save(fig, path: str | os.PathLike, dpi: int = 120) -> Path:
-    """Write ``fig`` as a PNG (parent folders created) and close it."""
+    """Write ``fig`` as a PNG (parent folders created)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi, bbox_inches="tight")
-    plt.close(fig)
     return path
+
+
+def _subplots(nrows: int, ncols: int, *, figsize, layout=None, **kw):
+    """``pyplot.subplots`` without pyplot: a figure that belongs to no backend or window manager."""
+    fig = Figure(figsize=figsize, layout=layout)
+    return fig, fig.subplots(nrows, ncols, **kw)
 
 
 def _one(da: xr.DataArray, seed_index: int, t_window_ms: Sequence[float] | None) -> xr.DataArray:
@@ -63,7 +68,7 @@ def _units(da: xr.DataArray) -> str:
 def plot_raster(ds: xr.Dataset, *, seed_index: int = 0, t_window_ms: Sequence[float] | None = None,
                 title: str = "", rate_bin_ms: float = 5.0):
     """Spike raster (neurons by depth below the pia) over the population rate (Hz, ``rate_bin_ms`` bins)."""
-    fig, (ax, axr) = plt.subplots(2, 1, figsize=(8, 5.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    fig, (ax, axr) = _subplots(2, 1, figsize=(8, 5.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
     if "spikes" not in ds:
         _missing(ax, "spikes")
         _missing(axr, "rate")
@@ -128,7 +133,7 @@ def _image(ax, fig, da: xr.DataArray, label: str, cmap: str) -> None:
 def plot_laminar(ds: xr.Dataset, *, seed_index: int = 0, t_window_ms: Sequence[float] | None = None,
                  title: str = ""):
     """LFP (left) and CSD (right, sources positive and red) as depth x time images."""
-    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5), layout="constrained")
+    fig, axes = _subplots(1, 2, figsize=(12, 4.5), layout="constrained")
     for ax, name, cmap in zip(axes, ("LFP", "CSD"), ("RdBu_r", "RdBu_r")):
         if name in ds:
             _image(ax, fig, _one(ds[name], seed_index, t_window_ms), name, cmap)
@@ -143,7 +148,7 @@ def plot_laminar(ds: xr.Dataset, *, seed_index: int = 0, t_window_ms: Sequence[f
 def plot_eeg_meg(ds: xr.Dataset, *, seed_index: int = 0, t_window_ms: Sequence[float] | None = None,
                  title: str = ""):
     """EEG (µV) and MEG (fT) traces, one line per channel."""
-    fig, axes = plt.subplots(2, 1, figsize=(8, 5), sharex=True)
+    fig, axes = _subplots(2, 1, figsize=(8, 5), sharex=True)
     for ax, name in zip(axes, ("EEG", "MEG")):
         if name not in ds:
             _missing(ax, name)
@@ -177,13 +182,13 @@ def plot_readout_summary(agg: xr.Dataset, *, title: str = ""):
     metrics = [str(m) for m in value["metric"].values]
     ncol = min(3, len(metrics))
     nrow = int(np.ceil(len(metrics) / ncol))
-    fig, grid = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, 3.2 * nrow), squeeze=False)
+    fig, grid = _subplots(nrow, ncol, figsize=(4.2 * ncol, 3.2 * nrow), squeeze=False)
     group = axes[0] if axes else None
     hue = axes[1] if len(axes) > 1 else None
     groups = [str(g) for g in value[group].values] if group else [""]
     hues = [str(h) if not isinstance(h, tuple) else "/".join(map(str, h)) for h in value[hue].values] if hue else [""]
     width = 0.8 / len(hues)
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colours = matplotlib.rcParams["axes.prop_cycle"].by_key()["color"]
     for k, m in enumerate(metrics):
         ax = grid[k // ncol][k % ncol]
         v = value.sel(metric=m)

@@ -11,7 +11,7 @@ from typing import Any
 import jax
 import numpy as np
 
-__all__ = ["Signals", "SignalsMeta", "UNITS", "DIMS"]
+__all__ = ["Signals", "SignalsMeta", "SpikeEvents", "UNITS", "DIMS"]
 
 #: Units at the API boundary (DESIGN.md "Signals and units").
 UNITS = {
@@ -96,6 +96,53 @@ _FIELDS = ("spikes", "V_m", "I_syn", "source", "LFP", "CSD", "MUA", "dipole", "E
            "source_pop", "LFP_pop", "dipole_pop", "weights", "bad_step")
 
 
+@dataclass(frozen=True)
+class SpikeEvents:
+    """Spikes as a ragged event list: step and neuron of every spike (and its seed in a batch).
+
+    Events are ordered by seed, then step, then neuron. Memory is 8 (12 in a batch) bytes per spike,
+    against one byte per neuron and step of the raster.
+    """
+
+    steps: np.ndarray  # int32 [event]
+    neurons: np.ndarray  # int32 [event]
+    seeds: np.ndarray | None  # int32 [event], index into the batch's seeds; None unbatched
+    shape: tuple  # the raster's shape: ([seed,] time, neuron)
+
+    @classmethod
+    def from_raster(cls, raster: np.ndarray, batched: bool, step0: int = 0) -> SpikeEvents:
+        idx = np.nonzero(raster)
+        if batched:
+            s, t, n = idx
+            return cls(t.astype(np.int32) + step0, n.astype(np.int32), s.astype(np.int32), raster.shape)
+        t, n = idx
+        return cls(t.astype(np.int32) + step0, n.astype(np.int32), None, raster.shape)
+
+    @classmethod
+    def concatenate(cls, parts: list[SpikeEvents], shape: tuple) -> SpikeEvents:
+        """Join the events of consecutive time chunks (each already offset by its first step)."""
+        steps = np.concatenate([p.steps for p in parts])
+        neurons = np.concatenate([p.neurons for p in parts])
+        if parts[0].seeds is None:
+            return cls(steps, neurons, None, shape)
+        seeds = np.concatenate([p.seeds for p in parts])
+        order = np.lexsort((neurons, steps, seeds))  # by seed, then time (chunks are time-ordered)
+        return cls(steps[order], neurons[order], seeds[order], shape)
+
+    def of_seed(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        m = self.seeds == i
+        return self.steps[m], self.neurons[m]
+
+    def raster(self) -> np.ndarray:
+        """The dense bool raster ``[(seed,) time, neuron]``."""
+        out = np.zeros(self.shape, bool)
+        if self.seeds is None:
+            out[self.steps, self.neurons] = True
+        else:
+            out[self.seeds, self.steps, self.neurons] = True
+        return out
+
+
 @jax.tree_util.register_pytree_node_class
 class Signals:
     """Neural signals from a simulation.
@@ -120,23 +167,37 @@ class Signals:
     Step ``k`` covers ``[k dt, (k + 1) dt]`` and is sampled at its end: ``time_ms[k] = (k + 1) dt``.
     """
 
-    def __init__(self, arrays: dict, meta: SignalsMeta):
+    def __init__(self, arrays: dict, meta: SignalsMeta, spike_events: SpikeEvents | None = None):
         self._arrays = {k: v for k, v in arrays.items() if v is not None}
         self.meta = meta
+        self._events = spike_events
 
     @classmethod
-    def from_arrays(cls, arrays: dict, meta: SignalsMeta) -> Signals:
-        return cls(dict(arrays), meta)
+    def from_arrays(cls, arrays: dict, meta: SignalsMeta, spike_events: SpikeEvents | None = None) -> Signals:
+        """Signals of ``arrays``; the spikes either as a raster in ``arrays`` or as ``spike_events``."""
+        return cls(dict(arrays), meta, spike_events)
 
     def __getattr__(self, name: str):
         if name.startswith("_") or name == "meta":
             raise AttributeError(name)
+        if name == "spikes" and "spikes" not in self._arrays and self._events is not None:
+            # the raster is made when first asked for (simulate keeps the events only)
+            self._arrays["spikes"] = self._events.raster()
         if name in _FIELDS:
             return self._arrays.get(name)
         raise AttributeError(f"Signals has no attribute {name!r}")
 
+    @property
+    def spike_events(self) -> SpikeEvents | None:
+        """The spikes as a ragged event list (NEST's senders/times), without the dense raster."""
+        if self._events is None and "spikes" in self._arrays:
+            self._events = SpikeEvents.from_raster(np.asarray(self._arrays["spikes"]), self.meta.batched)
+        return self._events
+
     # -- pytree -------------------------------------------------------------------------------------
     def tree_flatten(self):
+        if self._events is not None:
+            self.spikes  # noqa: B018  (a pytree's leaves are arrays: the raster)
         keys = tuple(sorted(self._arrays))
         return tuple(self._arrays[k] for k in keys), (keys, self.meta)
 
@@ -157,7 +218,8 @@ class Signals:
 
     @property
     def recorded(self) -> tuple[str, ...]:
-        return tuple(k for k in _FIELDS if k in self._arrays and k != "bad_step")
+        have = set(self._arrays) | ({"spikes"} if self._events is not None else set())
+        return tuple(k for k in _FIELDS if k in have and k != "bad_step")
 
     @property
     def units(self) -> dict[str, str]:
@@ -165,10 +227,8 @@ class Signals:
 
     def spike_times(self, neuron: int | None = None, seed_index: int | None = None):
         """Spike times (ms) of one neuron, or ``(times, neurons)`` of all."""
-        sp = np.asarray(self.spikes)
-        if self.meta.batched:
-            sp = sp[0 if seed_index is None else seed_index]
-        steps, ids = np.nonzero(sp)
+        ev = self.spike_events
+        steps, ids = ev.of_seed(0 if seed_index is None else seed_index) if self.meta.batched else (ev.steps, ev.neurons)
         t = (steps + 1) * self.meta.dt_ms
         if neuron is None:
             return t, ids
@@ -180,7 +240,7 @@ class Signals:
         m = self.meta
         arrays = {}
         for k in self.recorded:
-            a = np.asarray(self._arrays[k])
+            a = np.asarray(getattr(self, k))
             arrays[k] = a.astype(int).tolist() if a.dtype == bool else np.where(np.isfinite(a), a, None).tolist()
         return {
             "dt_ms": m.dt_ms, "n_steps": m.n_steps, "seeds": m.seeds, "scheme": m.scheme, "dtype": m.dtype,
@@ -210,5 +270,6 @@ class Signals:
         return signals_to_xarray(self)
 
     def __repr__(self) -> str:
-        shapes = ", ".join(f"{k}{tuple(np.shape(self._arrays[k]))}" for k in self.recorded)
+        shapes = ", ".join(f"{k}{self._events.shape if k == 'spikes' and k not in self._arrays else tuple(np.shape(self._arrays[k]))}"
+                           for k in self.recorded)
         return f"Signals(dt_ms={self.meta.dt_ms}, {shapes})"

@@ -17,7 +17,7 @@ from .engine.scan import chunk_fn, init_carry
 from .engine.stimulus import waveform_table
 from .errors import ConfigurationError, SimulationError
 from .model import Model
-from .signals import Signals, SignalsMeta
+from .signals import Signals, SignalsMeta, SpikeEvents
 
 __all__ = ["simulate", "pure_simulate_fn"]
 
@@ -157,6 +157,7 @@ def simulate(model: Model, duration_ms: float | None = None, dt_ms: float | None
     probes = model.probes
     field_state = init_field_state(probes, len(seeds) if batched else None)
     pieces: dict[str, list] = {}
+    events: list[SpikeEvents] = []
     bar = _progress(n_chunks, progress)
     try:
         for c in range(n_chunks):
@@ -172,6 +173,8 @@ def simulate(model: Model, duration_ms: float | None = None, dt_ms: float | None
             if on_chunk is not None:
                 on_chunk(step0, host)
             if keep:
+                if "spikes" in host:  # kept as events: memory follows the spikes, not the raster
+                    events.append(SpikeEvents.from_raster(host.pop("spikes"), batched, step0))
                 for k, v in host.items():
                     pieces.setdefault(k, []).append(v)
             if bar is not None:
@@ -189,7 +192,11 @@ def simulate(model: Model, duration_ms: float | None = None, dt_ms: float | None
         arrays["weights"] = np.asarray(carry["plastic"]["w"])
     meta = SignalsMeta.from_model(model, dt_ms=dt_ms, n_steps=n_steps, seeds=seeds if batched else seeds[0],
                                   batched=batched, record_every=every)
-    return Signals.from_arrays(arrays, meta)
+    spike_events = None
+    if events:
+        shape = ((len(seeds),) if batched else ()) + (n_steps, model.n)
+        spike_events = SpikeEvents.concatenate(events, shape)
+    return Signals.from_arrays(arrays, meta, spike_events)
 
 
 _SAMPLED = ("V_m", "I_syn")
