@@ -191,10 +191,11 @@ def _field(sig, opts, key: str, mode: str):
                                  "no cell_type for field metrics (use probes(..., attribution=True) and the *_pop signals)")
     a = _need(sig, key, mode)
     tm = np.flatnonzero(_time_mask(sig.time_ms, opts))
-    a = a[..., tm, :] if key != "source" else a[..., tm, :, :]
+    a = a[..., tm, :]
     g = sig.meta.geometry
     if key == "source":
         cols = list(sig.meta.columns)
+        a = a.reshape(a.shape[:-1] + (len(cols), -1))  # location -> column x bin
         ci = [cols.index(opts["column"])] if "column" in opts else list(range(len(cols)))
         bm = np.flatnonzero(_depth_select(sig, opts, np.asarray(g["bin_centers_um"])))
         a = a[..., ci, :][..., bm]

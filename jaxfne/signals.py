@@ -23,10 +23,10 @@ UNITS = {
 #: Dimension names of each signal (without the leading ``seed`` of a batch).
 DIMS = {
     "spikes": ("time", "neuron"), "V_m": ("time_rec", "neuron_rec"), "I_syn": ("time_rec", "neuron_rec"),
-    "source": ("time", "column", "bin"), "LFP": ("time", "contact"), "CSD": ("time", "contact_csd"),
+    "source": ("time", "location"), "LFP": ("time", "contact"), "CSD": ("time", "contact_csd"),
     "MUA": ("time", "contact"), "dipole": ("time", "column", "xyz"), "EEG": ("time", "eeg_channel"),
     "MEG": ("time", "meg_channel"), "EMM": ("time",), "BOLD": ("tr",),
-    "source_pop": ("time", "population", "column", "bin"), "LFP_pop": ("time", "population", "contact"),
+    "source_pop": ("time", "population", "location"), "LFP_pop": ("time", "population", "contact"),
     "dipole_pop": ("time", "population", "column", "xyz"),
     "weights": ("pre", "post"),
 }
@@ -156,8 +156,9 @@ class Signals:
         steps (as Izhikevich's figure code); every ``record_every``-th step of the recorded neurons.
     I_syn : [time_rec, neuron_rec], pA
         Synaptic current, positive = inward/depolarising (NEST/Brian2 convention).
-    source : [time, column, bin], A/m^3
-        Ground-truth laminar source density (source > 0).
+    source : [time, location], A/m^3
+        Ground-truth laminar source density (source > 0); a location is a depth bin of a column
+        (column-major: every bin of the first column, then the next), with both as coordinates.
     LFP : [time, contact], µV;  CSD : [time, contact_csd], A/m^3;  MUA : [time, contact], spikes/bin
     dipole : [time, column, 3], nA·m;  EEG : [time, eeg_channel], µV;  MEG : [time, meg_channel], fT
     EMM : [time], ATP/s;  BOLD : [tr], fractional signal change at the repetition time.

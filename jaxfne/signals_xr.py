@@ -26,7 +26,11 @@ def _coords(sig: Signals) -> dict:
     if m.batched:
         coords["seed"] = ("seed", np.asarray(m.seeds))
     if g:
-        coords["bin_depth_um"] = ("bin", np.asarray(g["bin_centers_um"], float), {"units": "um"})
+        bins = np.asarray(g["bin_centers_um"], float)
+        coords["location_depth_um"] = ("location", np.tile(bins, len(m.columns)),
+                                       {"units": "um", "long_name": "depth of the bin centre below the pia"})
+        coords["location_column"] = ("location", np.repeat(np.asarray(m.columns).astype(str), bins.size),
+                                     {"long_name": "column of the location"})
         cd = np.asarray(g["contact_depths_um"], float)
         coords["contact_depth_um"] = ("contact", cd, {"units": "um"})
         vaknin = bool(m.config.get("probes", {}).get("options", {}).get("csd_vaknin", False))
@@ -42,7 +46,12 @@ def _coords(sig: Signals) -> dict:
     coords["time_rec"] = ("time_rec", sig.time_ms[every - 1::every],
                           {"units": "ms", "long_name": f"every {every}-th step"})
     rec = m.record_idx
-    coords["neuron_rec"] = ("neuron_rec", np.arange(len(m.neuron["column"])) if rec is None else np.asarray(rec))
+    idx = np.arange(len(m.neuron["column"])) if rec is None else np.asarray(rec)
+    coords["neuron_rec"] = ("neuron_rec", idx, {"long_name": "index of the recorded neuron"})
+    for key in ("column", "layer", "cell_type", "population"):
+        coords[f"neuron_rec_{key}"] = ("neuron_rec", np.asarray(m.neuron[key]).astype(str)[idx])
+    for key in ("depth_um", "x_um", "y_um"):
+        coords[f"neuron_rec_{key}"] = ("neuron_rec", np.asarray(m.neuron[key], float)[idx], {"units": "um"})
     return coords
 
 

@@ -33,7 +33,8 @@ def evoked():
         da = ds[name]
         return da.sel(time=slice(100, 105)).mean("time") - da.sel(time=slice(50, 100)).mean("time")
 
-    return ds, ev("CSD"), ev("source").isel(column=0)
+    first = ds.location_column.values == ds.location_column.values[0]
+    return ds, ev("CSD"), ev("source").isel(location=np.flatnonzero(first))
 
 
 def test_estimated_csd_has_its_early_sink_in_l4(evoked):
@@ -46,7 +47,7 @@ def test_estimated_csd_has_its_early_sink_in_l4(evoked):
 
 def test_ground_truth_source_density_agrees(evoked):
     ds, _, src = evoked
-    depth = ds.bin_depth_um.values
+    depth = src.location_depth_um.values
     i = int(np.argmin(src.values))
     assert L4[0] <= depth[i] <= L4[1], (depth[i], np.round(src.values))
     # the return current of the L5 targets: a net source in L5 during the volley

@@ -105,8 +105,8 @@ def _source_terms(probes, s_pa, dt):
     out = {}
     modes = probes.modes
     shaped = s_pa.reshape(s_pa.shape[:-1] + (cols, n_b))
-    if "source-proxy" in modes:
-        out["source"] = shaped * 1e-12 / jnp.asarray(m["bin_volume_m3"], dt)
+    if "source-proxy" in modes:  # [..., location] with location = column x depth bin
+        out["source"] = (shaped * 1e-12 / jnp.asarray(m["bin_volume_m3"], dt)).reshape(s_pa.shape)
     if "lfp" in m:
         lfp = s_na @ jnp.asarray(m["lfp"], dt).T
         if "LFP-proxy" in modes:
