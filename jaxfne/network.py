@@ -207,6 +207,20 @@ def build_synapses(table: NeuronTable, conn: dict, rng: np.random.Generator) -> 
                     synapse=conn["synapse"], tau_ms=tau)
 
 
+#: Up to this many candidate pairs, a Bernoulli rule draws one uniform per pair (the instances that
+#: the golden checksums pin); above, it skips geometrically over the pairs and draws per synapse.
+DENSE_PAIRS_MAX = 2**22
+
+
+def _bernoulli_pairs(rng, n_pre: int, n_post: int, p: float):
+    """Indices ``(pre, post)`` of the pairs kept with probability ``p``, sorted by pre then post."""
+    if n_pre * n_post <= DENSE_PAIRS_MAX:
+        return np.nonzero(rng.random((n_pre, n_post)) < p)
+    from .projections import pairwise_bernoulli
+
+    return pairwise_bernoulli(rng, n_pre, n_post, p)
+
+
 def _within_column(table, conn, rng, idx, pres, posts, ws, ds):
     pops = list(dict.fromkeys(table.population[idx].tolist()))
     members = {p: idx[table.population[idx] == p] for p in pops}
@@ -224,8 +238,7 @@ def _within_column(table, conn, rng, idx, pres, posts, ws, ds):
                 post = np.repeat(dst, k)
             else:
                 p = _pair_value(conn["p"], pre_pop, post_pop, "connectivity.p", S.CONNECTIVITY_DEFAULTS["p"])
-                mask = rng.random((src.size, dst.size)) < p
-                pi, qi = np.nonzero(mask)
+                pi, qi = _bernoulli_pairs(rng, src.size, dst.size, p)
                 pre, post = src[pi], dst[qi]
             if not conn["autapses"]:
                 keep = pre != post
@@ -282,8 +295,7 @@ def _between_columns(table, conn, rng, pres, posts, ws, ds):
                 continue
             src = np.flatnonzero((table.column == a) & np.isin(table.cell_type, ic["types"]))
             dst = np.flatnonzero(table.column == b)
-            mask = rng.random((src.size, dst.size)) < ic["p"]
-            pi, qi = np.nonzero(mask)
+            pi, qi = _bernoulli_pairs(rng, src.size, dst.size, ic["p"])
             pre, post = src[pi], dst[qi]
             means = np.where(table.is_exc[pre], _per_type(conn["weights"], "E") if "E" in conn["weights"] else 0.0,
                              _per_type(conn["weights"], "I") if "I" in conn["weights"] else 0.0)

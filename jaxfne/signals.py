@@ -58,6 +58,8 @@ class SignalsMeta:
     batched: bool
     record_every: int
     scheme: str
+    family: str
+    propagation: str
     dtype: str
     neuron: dict  # column, layer, cell_type, population, depth_um, x_um, y_um arrays
     record_idx: np.ndarray | None
@@ -83,7 +85,7 @@ class SignalsMeta:
                      "contact_depths_um": np.asarray(g.contact_depths_um).tolist()})
         rec = opts["record_neurons"]
         return cls(dt_ms=dt_ms, n_steps=n_steps, seeds=seeds, batched=batched, record_every=record_every,
-                   scheme=model.scheme, dtype=model.dtype,
+                   scheme=model.scheme, family=model.family, propagation=model.propagation, dtype=model.dtype,
                    neuron={"column": t.column, "layer": t.layer, "cell_type": t.cell_type,
                            "population": t.population, "depth_um": t.depth_um, "x_um": t.xyz_um[:, 0],
                            "y_um": t.xyz_um[:, 1]},
@@ -244,7 +246,8 @@ class Signals:
             a = np.asarray(getattr(self, k))
             arrays[k] = a.astype(int).tolist() if a.dtype == bool else np.where(np.isfinite(a), a, None).tolist()
         return {
-            "dt_ms": m.dt_ms, "n_steps": m.n_steps, "seeds": m.seeds, "scheme": m.scheme, "dtype": m.dtype,
+            "dt_ms": m.dt_ms, "n_steps": m.n_steps, "seeds": m.seeds, "scheme": m.scheme, "family": m.family,
+            "propagation": m.propagation, "dtype": m.dtype,
             "record_every": m.record_every, "units": self.units,
             "dims": {k: (["seed"] if m.batched else []) + list(DIMS[k]) for k in self.recorded},
             "neuron": {k: np.asarray(v).tolist() for k, v in m.neuron.items()},

@@ -78,7 +78,8 @@ def signals_to_xarray(sig: Signals):
         if len(v) == 3:
             ds[k].attrs.update(v[2])
     ds.attrs.update({
-        "dt_ms": m.dt_ms, "n_steps": m.n_steps, "scheme": m.scheme, "dtype": m.dtype,
+        "dt_ms": m.dt_ms, "n_steps": m.n_steps, "scheme": m.scheme, "family": m.family,
+        "propagation": m.propagation, "dtype": m.dtype,
         "record_every": m.record_every, "seeds": json.dumps(m.seeds),
         "probe_modes": json.dumps(m.probe.get("modes", [])), "geometry_json": json.dumps(m.geometry),
         "time_convention": "step k covers [k dt, (k+1) dt]; samples at its end",

@@ -208,3 +208,20 @@ def test_unknown_pair_key_of_p_is_an_error_not_a_default(key):
 def test_bad_projection_entries_name_their_field(entry, field):
     with pytest.raises(ConfigurationError, match=f"connectivity.projections.L4E->L4E.{field}"):
         jaxfne.configuration().connectivity(projections={"L4E->L4E": entry})
+
+
+def test_sparse_rule_never_draws_a_number_per_pair():
+    """20,000 neurons at p = 0.01: one uniform per E->E pair alone would take 2 GB (16,000^2 float64)."""
+    import tracemalloc
+
+    cfg = (jaxfne.configuration().column("V1", layers=["L2/3"], n=20000).cell_types({"E": 0.8, "I": 0.2})
+           .connectivity(p=0.01).set_emitter("iaf_psc_exp", "nest_default").probes(["SPK"]))
+    tracemalloc.start()
+    try:
+        m = jaxfne.construct(cfg)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    n_pairs = 20000 * 20000 - 20000  # no autapses
+    assert abs(m.synapses.count - 0.01 * n_pairs) < 4 * np.sqrt(n_pairs * 0.01 * 0.99)
+    assert peak < 2**30
