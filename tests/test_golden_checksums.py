@@ -22,5 +22,5 @@ def test_network_2003_rasters_unchanged(seed):
 
 
 def test_default_study_rasters_unchanged():
-    got = {f"study/default/{r.run_id.split('__')[0]}": golden.run_study(r) for r in golden.study_runs()}
+    got = {f"study/default/{r.run_id.rsplit('__', 1)[0]}": golden.run_study(r) for r in golden.study_runs()}
     assert got == {k: v for k, v in WANT.items() if k.startswith("study/")}

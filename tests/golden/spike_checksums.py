@@ -89,7 +89,7 @@ def compute() -> dict:
     for seed in (0, 1, 2):
         res[f"network2003/seed{seed}"] = run_network(seed)
     for run in study_runs():
-        res[f"study/default/{run.run_id.split('__')[0]}"] = run_study(run)
+        res[f"study/default/{run.run_id.rsplit('__', 1)[0]}"] = run_study(run)
     return res
 
 
