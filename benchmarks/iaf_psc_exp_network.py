@@ -201,7 +201,10 @@ def run_jaxfne(t_ms: float = T_MS, seed: int = 1, dtype: str = "float32") -> dic
     import jax
 
     import jaxfne
+    from jaxfne.engine.scan import chunk_fn
 
+    jax.clear_caches()  # every repeat compiles afresh, as a new process would (no persistent cache)
+    chunk_fn.cache_clear()
     t0 = time.perf_counter()
     model = jaxfne.construct(jaxfne_configuration(t_ms, seed, dtype))
     t1 = time.perf_counter()

@@ -93,9 +93,8 @@ def assemble(*, cfg, table: NeuronTable, synapses: Synapses, conn: dict, neuron:
         "poisson_mask": jnp.asarray(np.array([p[3] for p in poisson], float).reshape(len(poisson), n), dt_),
     }
     if prop == "event":
-        targets, w_rows, _ = synapses.to_rows(1.0)
-        params["weights"] = jnp.asarray(w_rows, dt_)
-        struct["targets"] = jnp.asarray(targets)
+        params["weights"] = jnp.asarray(synapses.weight_rows(), dt_)
+        struct["targets"] = jnp.asarray(synapses.target_rows())
     elif prop == "dense":
         w, _ = synapses.to_dense(1.0)
         params["weights"] = jnp.asarray(w, dt_)
@@ -131,4 +130,8 @@ def assemble(*, cfg, table: NeuronTable, synapses: Synapses, conn: dict, neuron:
     windows = [g[3] or always for g in gauss] + [q[4] or always for q in poisson]
     host = _Host(cfg=cfg, table=table, synapses=synapses, static=static, waveforms=tuple(waves) + tuple(windows),
                  geometry=probes.geometry, basis_spec=probes.basis_spec, probes=probes, resolved=resolved)
-    return Model(params, struct, host)
+    model = Model(params, struct, host)
+    from .engine.prepare import prepare
+
+    prepare(model, float(cfg.runtime_spec["dt_ms"]))  # delays in steps of the configured dt: built once, here
+    return model

@@ -7,6 +7,7 @@ differentiated without a rebuild. Delays are stored in ms and turned into steps 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,19 +53,36 @@ class Synapses:
     def delay_steps(self, dt_ms: float) -> np.ndarray:
         return np.maximum(1, np.rint(self.delay_ms / dt_ms)).astype(np.int32)
 
-    def to_rows(self, dt_ms: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Padded out-rows: ``targets[N, K]`` (padding = N), ``weights[N, K]``, ``delays[N, K]`` (steps)."""
+    @functools.cached_property
+    def _row_slots(self) -> tuple[int, np.ndarray]:
+        """Row width K (the largest out-degree) and each synapse's slot in its presynaptic row."""
         deg = self.out_degree()
         k = max(1, int(deg.max()) if deg.size else 1)
-        targets = np.full((self.n, k), self.n, np.int32)
-        weights = np.zeros((self.n, k), np.float64)
-        delays = np.ones((self.n, k), np.int32)
         start = np.concatenate([[0], np.cumsum(deg)[:-1]]) if self.n else np.zeros(0, int)
-        slot = np.arange(self.count) - np.repeat(start, deg)
-        targets[self.pre, slot] = self.post
-        weights[self.pre, slot] = self.weight
-        delays[self.pre, slot] = self.delay_steps(dt_ms)
-        return targets, weights, delays
+        return k, np.arange(self.count) - np.repeat(start, deg)
+
+    def _rows(self, values: np.ndarray, fill, dtype) -> np.ndarray:
+        k, slot = self._row_slots
+        out = np.full((self.n, k), fill, dtype)
+        out[self.pre, slot] = values
+        return out
+
+    def target_rows(self) -> np.ndarray:
+        """``targets[N, K]`` of the padded out-rows (padding = N)."""
+        return self._rows(self.post, self.n, np.int32)
+
+    def weight_rows(self) -> np.ndarray:
+        """``weights[N, K]`` of the padded out-rows (padding = 0)."""
+        return self._rows(self.weight, 0.0, np.float64)
+
+    def delay_rows(self, dt_ms: float, steps: np.ndarray | None = None) -> np.ndarray:
+        """``delays[N, K]`` of the padded out-rows, in steps of ``dt_ms`` (padding = 1); ``steps``:
+        :meth:`delay_steps` of ``dt_ms`` when the caller has them already."""
+        return self._rows(self.delay_steps(dt_ms) if steps is None else steps, 1, np.int32)
+
+    def to_rows(self, dt_ms: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Padded out-rows: ``targets[N, K]`` (padding = N), ``weights[N, K]``, ``delays[N, K]`` (steps)."""
+        return self.target_rows(), self.weight_rows(), self.delay_rows(dt_ms)
 
     def to_dense(self, dt_ms: float) -> tuple[np.ndarray, np.ndarray]:
         """Dense ``W[pre, post]`` and delays ``D[pre, post]`` (steps); multapses are summed."""
@@ -202,9 +220,10 @@ def build_synapses(table: NeuronTable, conn: dict, rng: np.random.Generator) -> 
     else:
         pre = post = np.zeros(0, np.int32)
         w = d = np.zeros(0)
-    order = np.lexsort((post, pre))
-    return Synapses(n=n, pre=pre[order], post=post[order], weight=w[order], delay_ms=d[order],
-                    synapse=conn["synapse"], tau_ms=tau)
+    from .projections import sort_by_pre
+
+    pre, post, w, d = sort_by_pre(pre, post, w, d)  # stable: the order of np.lexsort((post, pre))
+    return Synapses(n=n, pre=pre, post=post, weight=w, delay_ms=d, synapse=conn["synapse"], tau_ms=tau)
 
 
 #: Up to this many candidate pairs, a Bernoulli rule draws one uniform per pair (the instances that

@@ -39,8 +39,7 @@ def _build(model, dt_ms: float):
     steps = syn.delay_steps(dt_ms) if syn.count else np.ones(1, np.int32)
     uniform = int(steps[0]) if ms.uniform_delay else 0
     if ms.propagation == "event":
-        _, _, delays = syn.to_rows(dt_ms)
-        struct["delays"] = jnp.asarray(delays)
+        struct["delays"] = jnp.asarray(syn.delay_rows(dt_ms, steps))
     elif ms.propagation == "dense" and not uniform:
         _, delays = syn.to_dense(dt_ms)
         struct["delays"] = jnp.asarray(delays)

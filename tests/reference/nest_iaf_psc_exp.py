@@ -27,31 +27,16 @@ Multimeter data of the last min-delay slice is only handed over by the following
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 try:
     from .iaf_psc_exp_numpy import full_params, grid_step_ms
+    from .nest_session import import_nest as _import_nest, nest_available
 except ImportError:  # imported as a top-level module
     from iaf_psc_exp_numpy import full_params, grid_step_ms
-
-
-def _import_nest():
-    os.environ.setdefault("PYNEST_QUIET", "1")
-    import nest
-
-    return nest
-
-
-def nest_available() -> bool:
-    """Whether PyNEST can be imported."""
-    try:
-        _import_nest()
-    except ImportError:
-        return False
-    return True
+    from nest_session import import_nest as _import_nest, nest_available
 
 
 def _delay_steps(delay_ms: float | None, h: float) -> int:

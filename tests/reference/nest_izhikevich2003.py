@@ -37,31 +37,16 @@ NEST ``izhikevich`` model documentation: published numerics vs. ``consistent_int
 
 from __future__ import annotations
 
-import os
 import time
 
 import numpy as np
 
 try:
     from .izhikevich2003_net import make_network, population_rates
+    from .nest_session import import_nest as _import_nest, nest_available
 except ImportError:  # imported as a top-level module (benchmark scripts, subprocesses)
     from izhikevich2003_net import make_network, population_rates
-
-
-def nest_available() -> bool:
-    """Whether PyNEST can be imported."""
-    try:
-        _import_nest()
-    except ImportError:
-        return False
-    return True
-
-
-def _import_nest():
-    os.environ.setdefault("PYNEST_QUIET", "1")
-    import nest
-
-    return nest
+    from nest_session import import_nest as _import_nest, nest_available
 
 
 def _connect_replay(nest, neurons, thalamic: np.ndarray, duration_ms: int) -> None:
