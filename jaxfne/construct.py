@@ -88,6 +88,7 @@ def construct(cfg: Configuration) -> Model:
     rt = cfg.runtime_spec
     dtype = rt["dtype"]
     _check_x64(dtype)
+    _check_layer_names(cfg)
     rng = np.random.default_rng(rt["network_seed"])
     table = build_neuron_table(cfg, rng)
     em = cfg.emitter_spec
@@ -107,6 +108,25 @@ def construct(cfg: Configuration) -> Model:
 
     return assemble(cfg=cfg, table=table, synapses=syn, conn=conn, neuron=neuron, scheme=scheme, dtype=dtype,
                     waves=waves, wmask=wmask, gauss=gauss, poisson=poisson, gains=conn["projections"] is not None)
+
+
+def _check_layer_names(cfg: Configuration) -> None:
+    """Layer labels given outside ``column`` (per-layer cell types, afferent depths) name real layers."""
+    layers = {c["name"]: c["layers"] for c in cfg.columns}
+    known = sorted({lab for labs in layers.values() for lab in labs})
+    for lab in cfg.cell_type_spec["per_layer"]:
+        if lab not in known:
+            raise ConfigurationError(f"cell_types.per_layer.{lab}", cfg.cell_type_spec["per_layer"][lab],
+                                     "a layer of a column: " + ", ".join(known))
+    for i, st in enumerate(cfg.stimuli):
+        sd = st.get("synapse_depth_um")
+        if st["kind"] != "poisson" or not isinstance(sd, str):
+            continue
+        cols = [st["target"]["column"]] if "column" in st["target"] else list(layers)
+        for c in cols:
+            if c in layers and sd not in layers[c]:
+                raise ConfigurationError(f"stimuli[{i}].synapse_depth_um", sd,
+                                         f"a layer of column {c!r}: " + ", ".join(layers[c]))
 
 
 def _check_x64(dtype: str) -> None:

@@ -7,7 +7,7 @@ stops being finite raises :class:`SimulationError` naming the step, the time and
 
 from __future__ import annotations
 
-__all__ = ["ConfigurationError", "SimulationError", "SpikeBufferOverflow"]
+__all__ = ["ConfigurationError", "SimulationError"]
 
 
 class ConfigurationError(ValueError):
@@ -31,20 +31,22 @@ class ConfigurationError(ValueError):
 
 
 class SimulationError(FloatingPointError):
-    """The membrane state became non-finite (NaN or inf) during a simulation."""
+    """The state or a recorded signal became non-finite (NaN or inf) during a simulation.
 
-    def __init__(self, step: int, time_ms: float, population: str, seed: object = None):
+    ``signal`` names what did: the membrane potential or synaptic current of ``population`` (checked
+    in the scan, every step), or a recorded signal such as ``"LFP"`` (``population`` is then None).
+    """
+
+    def __init__(self, step: int, time_ms: float, population: str | None, seed: object = None,
+                 signal: str = "membrane potential or synaptic current"):
         self.step = step
         self.time_ms = time_ms
         self.population = population
         self.seed = seed
+        self.signal = signal
         where = f" (seed {seed})" if seed is not None else ""
+        what = f"the {signal} of population {population!r}" if population is not None else f"the recorded {signal}"
         super().__init__(
-            f"the membrane potential of population {population!r} became non-finite at step {step} "
-            f"(t = {time_ms:g} ms){where}; reduce dt_ms, weaken the drive or the weights, or use "
-            f"runtime(dtype='float64')"
+            f"{what} became non-finite at step {step} (t = {time_ms:g} ms){where}; reduce dt_ms, weaken the "
+            f"drive or the weights, or use runtime(dtype='float64')"
         )
-
-
-class SpikeBufferOverflow(RuntimeError):
-    """More spikes arrived than a static per-step buffer could hold (never silently dropped)."""

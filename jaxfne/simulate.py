@@ -26,17 +26,9 @@ CHUNK_BUDGET_BYTES = 128 * 2**20
 
 
 def _check_times(duration_ms: Any, dt_ms: Any) -> int:
-    from .config.validate import check_number
+    from .config.validate import check_steps
 
-    duration_ms = check_number("duration_ms", duration_ms, lo=0, lo_open=True)
-    dt_ms = check_number("dt_ms", dt_ms, lo=0, lo_open=True)
-    if dt_ms > duration_ms:
-        raise ConfigurationError("dt_ms", dt_ms, f"a step no longer than duration_ms={duration_ms:g}")
-    n = duration_ms / dt_ms
-    n_steps = int(round(n))
-    if abs(n - n_steps) > 1e-6 * max(1.0, n):
-        raise ConfigurationError("duration_ms", duration_ms, f"a whole number of steps of dt_ms={dt_ms:g}")
-    return n_steps
+    return check_steps(duration_ms, dt_ms)
 
 
 def _seeds(seed: Any) -> tuple[list[int], bool]:
@@ -139,7 +131,7 @@ def simulate(model: Model, duration_ms: float | None = None, dt_ms: float | None
     seeds, batched = _seeds(seed)
     if params_batched and not batched:
         raise ConfigurationError("seed", seed, "a list of seeds, one per parameter set, with params_batched=True")
-    p = model.params if params is None else params
+    p = model.params if params is None else _check_params(model, params, params_batched)
     static, struct = prepare(model, dt_ms, p)
     rec = model.cfg.probe_spec["options"]["record_neurons"]
     n_rec = model.n if rec is None else len(rec)
@@ -170,6 +162,7 @@ def simulate(model: Model, duration_ms: float | None = None, dt_ms: float | None
             field_state, derived = derive_fields(probes, outs, field_state, dt_ms, batched)
             outs.update(derived)
             host = {k: np.asarray(v) for k, v in outs.items()}
+            _raise_if_not_finite(host, step0, dt_ms, every, seeds if batched else None)
             if on_chunk is not None:
                 on_chunk(step0, host)
             if keep:
@@ -197,6 +190,23 @@ def simulate(model: Model, duration_ms: float | None = None, dt_ms: float | None
         shape = ((len(seeds),) if batched else ()) + (n_steps, model.n)
         spike_events = SpikeEvents.concatenate(events, shape)
     return Signals.from_arrays(arrays, meta, spike_events)
+
+
+def _check_params(model: Model, params: Any, batched: bool) -> Any:
+    """``params`` has the tree structure of ``model.params`` (and its leaves' shapes, batched or not)."""
+    want = jax.tree_util.tree_structure(model.params)
+    if jax.tree_util.tree_structure(params) != want:
+        keys = sorted(params) if isinstance(params, dict) else type(params).__name__
+        raise ConfigurationError("params", keys, "a pytree with the structure of model.params (keys "
+                                 + ", ".join(sorted(model.params)) + "); start from model.params")
+    for path, a, b in zip(jax.tree_util.tree_leaves_with_path(model.params), jax.tree_util.tree_leaves(model.params),
+                          jax.tree_util.tree_leaves(params)):
+        shape = np.shape(b)[1:] if batched else np.shape(b)
+        if shape != np.shape(a):
+            name = "params" + jax.tree_util.keystr(path[0])
+            raise ConfigurationError(name, f"shape {np.shape(b)}", f"shape {np.shape(a)}"
+                                     + (" after the leading parameter-set axis" if batched else ""))
+    return params
 
 
 _SAMPLED = ("V_m", "I_syn")
@@ -233,6 +243,17 @@ def _raise_if_bad(bad: np.ndarray, dt_ms: float, model: Model, seeds) -> None:
         if step >= 0:
             raise SimulationError(int(step), (int(step) + 1) * dt_ms, model.table.populations[int(pop)],
                                   None if seeds is None else seeds[i])
+
+
+def _raise_if_not_finite(host: dict, step0: int, dt_ms: float, every: int, seeds) -> None:
+    """Every recorded float signal of a chunk is finite, else the first bad sample is named."""
+    for key, a in host.items():
+        if a.dtype.kind != "f" or np.isfinite(a).all():
+            continue
+        bad = np.argwhere(~np.isfinite(a))[0]
+        s, t = (int(bad[0]), int(bad[1])) if seeds is not None else (None, int(bad[0]))
+        step = step0 + (t * every + every - 1 if key in _SAMPLED else t)
+        raise SimulationError(step, (step + 1) * dt_ms, None, None if s is None else seeds[s], signal=key)
 
 
 def pure_simulate_fn(model: Model, duration_ms: float, dt_ms: float):

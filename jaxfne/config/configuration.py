@@ -11,7 +11,8 @@ from typing import Any
 
 from ..errors import ConfigurationError
 from . import schema as S
-from .validate import check_bool, check_int, check_keys, check_number, check_option, check_str
+from .validate import (check_bool, check_int, check_keys, check_mapping, check_number, check_option, check_point,
+                       check_steps, check_str)
 
 __all__ = ["Configuration", "configuration"]
 
@@ -54,7 +55,15 @@ class Configuration:
     __slots__ = ("_data",)
 
     def __init__(self, data: Mapping[str, Any] | None = None):
-        base = {
+        """An empty configuration, or ``data`` (a :meth:`to_dict` dict) validated by :meth:`from_dict`."""
+        if data is not None:
+            object.__setattr__(self, "_data", Configuration.from_dict(data)._data)
+            return
+        object.__setattr__(self, "_data", self._defaults())
+
+    @staticmethod
+    def _defaults() -> dict:
+        return {
             "runtime": dict(S.RUNTIME_DEFAULTS),
             "columns": [],
             "cell_types": {"fractions": {"E": 0.8, "I": 0.2}, "per_layer": {}},
@@ -64,12 +73,13 @@ class Configuration:
             "stimuli": [],
             "probes": {"modes": ["SPK", "Vm", "I_syn"], "options": {}},
         }
-        if data is not None:
-            check_keys("configuration", data, _SECTIONS + ("jaxfne_version",))
-            for key in _SECTIONS:
-                if key in data:
-                    base[key] = _jsonable(data[key])
-        object.__setattr__(self, "_data", base)
+
+    @classmethod
+    def _trusted(cls, data: dict) -> Configuration:
+        """A configuration of already validated data (the methods' own results)."""
+        cfg = object.__new__(cls)
+        object.__setattr__(cfg, "_data", data)
+        return cfg
 
     # -- immutability -------------------------------------------------------------------------
     def __setattr__(self, name, value):  # noqa: D105
@@ -81,7 +91,7 @@ class Configuration:
     def _with(self, section: str, value: Any) -> Configuration:
         data = copy.deepcopy(self._data)
         data[section] = _jsonable(value)
-        return Configuration(data)
+        return Configuration._trusted(data)
 
     # -- sections -------------------------------------------------------------------------------
     def runtime(self, **kwargs: Any) -> Configuration:
@@ -110,10 +120,7 @@ class Configuration:
         check_option("runtime.dtype", rt["dtype"], S.DTYPES)
         rt["duration_ms"] = check_number("runtime.duration_ms", rt["duration_ms"], lo=0, lo_open=True)
         rt["dt_ms"] = check_number("runtime.dt_ms", rt["dt_ms"], lo=0, lo_open=True)
-        if rt["dt_ms"] > rt["duration_ms"]:
-            raise ConfigurationError(
-                "runtime.dt_ms", rt["dt_ms"], f"a step no longer than duration_ms={rt['duration_ms']:g}"
-            )
+        check_steps(rt["duration_ms"], rt["dt_ms"], "runtime.")
         return self._with("runtime", rt)
 
     def column(
@@ -149,6 +156,9 @@ class Configuration:
             Lateral position of the column axis, µm.
         """
         name = check_str("column.name", name)
+        if ":" in name:  # populations are named COLUMN:LAYERTYPE
+            raise ConfigurationError("column.name", name, "a name without ':' (it separates column and population)")
+        depths_um = check_mapping("column.depths_um", depths_um)
         if any(c["name"] == name for c in self._data["columns"]):
             raise ConfigurationError("column.name", name, "a name not used by another column")
         if isinstance(layers, str) or not isinstance(layers, Sequence) or len(layers) == 0:
@@ -165,9 +175,12 @@ class Configuration:
         from ..presets.layers import layer_depths
 
         try:
-            depths = layer_depths(list(layers), dict(depths_um or {}))
+            check_keys("column.depths_um", depths_um, tuple(layers))
+            depths = layer_depths(list(layers), depths_um)
+        except ConfigurationError:
+            raise
         except ValueError as exc:
-            raise ConfigurationError("column.depths_um", dict(depths_um or {}), str(exc)) from None
+            raise ConfigurationError("column.depths_um", depths_um, str(exc)) from None
         for lab, (top, bottom) in depths.items():
             top = check_number(f"column.depths_um.{lab}[0]", top, lo=0)
             bottom = check_number(f"column.depths_um.{lab}[1]", bottom, lo=0)
@@ -176,6 +189,7 @@ class Configuration:
                     f"column.depths_um.{lab}", [top, bottom], "(top, bottom) with bottom deeper than top"
                 )
         if layer_fractions is not None:
+            layer_fractions = check_mapping("column.layer_fractions", layer_fractions)
             check_keys("column.layer_fractions", layer_fractions, tuple(layers))
             fr = [check_number(f"column.layer_fractions.{k}", v, lo=0) for k, v in layer_fractions.items()]
             if not math.isclose(sum(fr), 1.0, abs_tol=1e-9):
@@ -209,7 +223,7 @@ class Configuration:
         for col in self._data["columns"]:
             self._check_counts_fit(fr, col)
         pl = {}
-        for lab, m in (per_layer or {}).items():
+        for lab, m in check_mapping("cell_types.per_layer", per_layer).items():
             f = self._check_type_map(f"cell_types.per_layer.{lab}", m)
             if _is_counts(f):
                 raise ConfigurationError(f"cell_types.per_layer.{lab}", m, "fractions summing to 1")
@@ -302,7 +316,7 @@ class Configuration:
         fam = FAMILIES[family]
         names = fam.preset_names()
         check_option("emitter.preset", preset, names)
-        pt = dict(per_type or {})
+        pt = check_mapping("emitter.per_type", per_type)
         check_keys("emitter.per_type", pt, ("E", "I"))
         for k, v in pt.items():
             check_option(f"emitter.per_type.{k}", v, fam.per_type_preset_names())
@@ -313,9 +327,7 @@ class Configuration:
         opts = {k: options.get(k, v) for k, v in fam.options.items()}
         for k, v in opts.items():
             opts[k] = check_number(f"emitter.{k}", v, lo=0, lo_open=True)
-        prm = dict(params or {}) if isinstance(params, Mapping) or params is None else params
-        if not isinstance(prm, Mapping):
-            raise ConfigurationError("emitter.params", params, "a mapping of parameter name to value")
+        prm = check_mapping("emitter.params", params)
         check_keys("emitter.params", prm, fam.parameter_names)
         bounds = {p.name: p for p in fam.parameters}
         prm = {k: check_number(f"emitter.params.{k}", v, lo=bounds[k].lo, hi=bounds[k].hi,
@@ -414,26 +426,37 @@ class Configuration:
         if not isinstance(data, Mapping):
             raise ConfigurationError("configuration", data, "a mapping with sections " + ", ".join(_SECTIONS))
         check_keys("configuration", data, _SECTIONS + ("jaxfne_version",))
-        cfg = cls()
+        cfg = cls._trusted(cls._defaults())
         if "runtime" in data:
-            cfg = cfg.runtime(**data["runtime"])
-        for col in data.get("columns", []):
-            col = dict(col)
-            cfg = cfg.column(col.pop("name"), col.pop("layers"), col.pop("n"), **col)
+            cfg = _apply(cfg.runtime, "runtime", data["runtime"], ())
+        columns = data.get("columns", [])
+        if isinstance(columns, (str, bytes)) or not isinstance(columns, Sequence):
+            raise ConfigurationError("columns", columns, "a list of column mappings")
+        for i, col in enumerate(columns):
+            cfg = _apply(cfg.column, f"columns[{i}]", col, ("name", "layers", "n"))
         if "cell_types" in data:
-            ct = data["cell_types"]
-            cfg = cfg.cell_types(ct["fractions"], per_layer=ct.get("per_layer") or None)
+            ct = dict(check_mapping("cell_types", data["cell_types"], none_ok=False))
+            ct["cell_type_map"] = ct.pop("fractions", None)
+            ct["per_layer"] = ct.get("per_layer") or None
+            cfg = _apply(cfg.cell_types, "cell_types", ct, ("cell_type_map",), {"cell_type_map": "fractions"})
         if "connectivity" in data:
-            cfg = cfg.connectivity(**data["connectivity"])
+            cfg = _apply(cfg.connectivity, "connectivity", data["connectivity"], ())
         if "emitter" in data:
-            em = dict(data["emitter"])
-            cfg = cfg.set_emitter(em.pop("family"), em.pop("preset"), **em)
-        for st in data.get("stimuli", []):
-            st = dict(st)
+            cfg = _apply(cfg.set_emitter, "emitter", data["emitter"], ("family", "preset"))
+        stimuli = data.get("stimuli", [])
+        if isinstance(stimuli, (str, bytes)) or not isinstance(stimuli, Sequence):
+            raise ConfigurationError("stimuli", stimuli, "a list of stimulus mappings")
+        for i, st in enumerate(stimuli):
+            st = dict(check_mapping(f"stimuli[{i}]", st, none_ok=False))
+            if "kind" not in st:
+                raise ConfigurationError(f"stimuli[{i}].kind", None, "a stimulus kind: " + ", ".join(S.STIMULUS_KINDS))
             cfg = cfg.stimulus(st.pop("kind"), st.pop("target", "all"), **st)
         if "probes" in data:
-            pr = data["probes"]
-            cfg = cfg.probes(pr["modes"], **pr.get("options", {}))
+            pr = dict(check_mapping("probes", data["probes"], none_ok=False))
+            check_keys("probes", pr, ("modes", "options"))
+            if "modes" not in pr:
+                raise ConfigurationError("probes.modes", None, "a list of probe modes")
+            cfg = cfg.probes(pr["modes"], **check_mapping("probes.options", pr.get("options")))
         return cfg
 
     def to_yaml(self) -> str:
@@ -468,6 +491,26 @@ class Configuration:
         return f"Configuration({cols}; {em['family']}/{em['preset']}; probes={self._data['probes']['modes']})"
 
 
+def _apply(method, field: str, spec: Any, required: tuple, renamed: Mapping[str, str] | None = None) -> Configuration:
+    """Call a chaining method with a section's mapping, naming missing and unknown keys by ``field``."""
+    import inspect
+
+    spec = dict(check_mapping(field, spec, none_ok=False))
+    names = [p.name for p in inspect.signature(method).parameters.values()
+             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in inspect.signature(method).parameters.values())
+    shown = {v: k for k, v in (renamed or {}).items()}
+    if not takes_any:
+        for key in spec:
+            if key not in names:
+                allowed = ", ".join((renamed or {}).get(n, n) for n in names)
+                raise ConfigurationError(f"{field}.{shown.get(key, key)}", spec[key], f"a known key; known keys: {allowed}")
+    for key in required:
+        if spec.get(key) is None:
+            raise ConfigurationError(f"{field}.{(renamed or {}).get(key, key)}", None, "a value (required)")
+    return method(**spec)
+
+
 def _is_counts(fr: Mapping[str, float]) -> bool:
     return all(isinstance(v, int) for v in fr.values()) and sum(fr.values()) > 1
 
@@ -493,6 +536,9 @@ def _check_type_values(field: str, m: Any, **bounds: Any) -> None:
     check_keys(field, m, ("E", "I"))
     for k, v in m.items():
         check_number(f"{field}.{k}", v, **bounds)
+    for k in ("E", "I"):  # a partial map would leave one type to fail later
+        if k not in m:
+            raise ConfigurationError(field, dict(m), f'a number or a mapping with both "E" and "I" (missing {k!r})')
 
 
 def _check_connectivity(c: Mapping[str, Any]) -> None:
@@ -664,9 +710,7 @@ def _check_probe_options(o: dict) -> None:
     if o.get("first_contact_depth_um") is not None:
         o["first_contact_depth_um"] = check_number(f"{f}.first_contact_depth_um", o["first_contact_depth_um"], lo=0)
     if "contact_offset_um" in o:
-        v = o["contact_offset_um"]
-        if not isinstance(v, Sequence) or len(v) != 2:
-            raise ConfigurationError(f"{f}.contact_offset_um", v, "a pair (x, y) in µm")
+        o["contact_offset_um"] = check_point(f"{f}.contact_offset_um", o["contact_offset_um"], 2)
     if "column_tilt_deg" in o:
         o["column_tilt_deg"] = check_number(f"{f}.column_tilt_deg", o["column_tilt_deg"], lo=0, hi=90)
     for k in ("csd_vaknin", "attribution"):
@@ -676,13 +720,14 @@ def _check_probe_options(o: dict) -> None:
         if k in o:
             check_option(f"{f}.{k}", o[k], choices)
     if o.get("column_position_um") is not None:
-        v = o["column_position_um"]
-        if not isinstance(v, Sequence) or len(v) != 3:
-            raise ConfigurationError(f"{f}.column_position_um", v, "None or (x, y, z) in µm from the head centre")
+        o["column_position_um"] = check_point(f"{f}.column_position_um", o["column_position_um"])
     for k in ("eeg_electrodes_um", "meg_sensors_um"):
         v = o.get(k)
-        if v is not None and (not isinstance(v, Sequence) or not v or any(not isinstance(r, Sequence) or len(r) != 3 for r in v)):
-            raise ConfigurationError(f"{f}.{k}", v, "None or a list of (x, y, z) positions in µm")
+        if v is None:
+            continue
+        if isinstance(v, (str, bytes)) or not isinstance(v, Sequence) or not v:
+            raise ConfigurationError(f"{f}.{k}", v, "None or a non-empty list of (x, y, z) positions in µm")
+        o[k] = [check_point(f"{f}.{k}[{i}]", r) for i, r in enumerate(v)]
 
 
 def configuration() -> Configuration:

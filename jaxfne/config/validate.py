@@ -15,7 +15,42 @@ __all__ = [
     "check_bool",
     "check_keys",
     "check_str",
+    "check_mapping",
+    "check_point",
+    "check_steps",
 ]
+
+
+def check_steps(duration_ms: Any, dt_ms: Any, prefix: str = "") -> int:
+    """The number of steps of ``dt_ms`` in ``duration_ms`` (both > 0; a whole number of them)."""
+    duration_ms = check_number(f"{prefix}duration_ms", duration_ms, lo=0, lo_open=True)
+    dt_ms = check_number(f"{prefix}dt_ms", dt_ms, lo=0, lo_open=True)
+    if dt_ms > duration_ms:
+        raise ConfigurationError(f"{prefix}dt_ms", dt_ms, f"a step no longer than duration_ms={duration_ms:g}")
+    n = duration_ms / dt_ms
+    n_steps = int(round(n))
+    if abs(n - n_steps) > 1e-6 * max(1.0, n):
+        raise ConfigurationError(f"{prefix}duration_ms", duration_ms, f"a whole number of steps of dt_ms={dt_ms:g}")
+    return n_steps
+
+
+def check_mapping(field: str, value: Any, *, none_ok: bool = True) -> dict:
+    """``value`` as a plain dict; ``None`` as ``{}`` when ``none_ok``; anything else is an error."""
+    if value is None and none_ok:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigurationError(field, value, "a mapping" + (" (or None)" if none_ok else ""))
+    return dict(value)
+
+
+def check_point(field: str, value: Any, dims: int = 3) -> list[float]:
+    """A point of ``dims`` finite coordinates in µm."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+        raise ConfigurationError(field, value, f"{dims} coordinates in µm")
+    v = list(value)
+    if len(v) != dims:
+        raise ConfigurationError(field, value, f"{dims} coordinates in µm")
+    return [check_number(f"{field}[{i}]", x) for i, x in enumerate(v)]
 
 
 def check_option(field: str, value: Any, allowed: Iterable[Any]) -> Any:

@@ -32,10 +32,37 @@ def prepare(model, dt_ms: float, params: dict | None = None, *, float_spikes: bo
     return static, struct
 
 
+def _check_delay_memory(model, dt_ms: float) -> None:
+    """The ring buffer of future arrivals, [2, max delay steps + 1, N], must fit in memory."""
+    from ..errors import ConfigurationError
+
+    syn = model.synapses
+    if not syn.count or model.static.propagation == "none":
+        return
+    longest = float(np.max(syn.delay_ms))
+    d_len = longest / dt_ms + 2
+    item = 8 if model.static.dtype == "float64" else 4
+    need = 2 * d_len * (model.n + 1) * item
+    field = "connectivity.projections" if model.resolved["connectivity"]["projections"] else "connectivity.delay_ms"
+    if d_len > 2**31 - 1 or need > _physical_memory_bytes() / 2:
+        raise ConfigurationError(field, longest, f"delays whose ring buffer fits in memory: {longest:g} ms at dt "
+                                 f"{dt_ms:g} ms for {model.n} neurons needs {need / 2**30:.3g} GiB")
+
+
+def _physical_memory_bytes() -> float:
+    import os
+
+    try:
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        return float("inf")
+
+
 def _build(model, dt_ms: float):
     ms = model.static
     syn = model.synapses
     struct = dict(model.structure)
+    _check_delay_memory(model, dt_ms)
     steps = syn.delay_steps(dt_ms) if syn.count else np.ones(1, np.int32)
     uniform = int(steps[0]) if ms.uniform_delay else 0
     if ms.propagation == "event":

@@ -50,7 +50,7 @@ def step(static, params: dict, nparams: dict, struct: dict, carry: dict, xs: dic
         new["prop"] = kernel.propagate(static.prop, new["prop"], s, k, weights, params, struct)
     if static.plastic:
         new["plastic"] = stdp.update(carry["plastic"], s, struct["plastic_mask"], params["stdp"], static.dt)
-    new["bad"] = _first_bad(carry["bad"], v_sample, k, struct["pop_index"])
+    new["bad"] = _first_bad(carry["bad"], v_sample, new["syn"], k, struct["pop_index"])
 
     scale = fam.current_scale_pA(params, {})
     out = record.per_step(static.record, static, struct, s, new["syn"], scale, xs, poisson_on)
@@ -59,9 +59,10 @@ def step(static, params: dict, nparams: dict, struct: dict, carry: dict, xs: dic
     return new, out
 
 
-def _first_bad(bad, v, k, pop_index):
-    """Step and population of the first non-finite membrane potential (kept once set)."""
-    finite = jnp.isfinite(v)
+def _first_bad(bad, v, syn_state, k, pop_index):
+    """Step and population of the first non-finite membrane potential or synaptic current (kept once set)."""
+    currents = syn_state["I_e"] + syn_state["I_i"] + jnp.sum(syn_state["I_p"], axis=0)  # inf/NaN survive sums
+    finite = jnp.isfinite(v) & jnp.isfinite(currents)
     first = jnp.argmin(finite)
     hit = (~jnp.all(finite)) & (bad[0] < 0)
     return jnp.where(hit, jnp.stack([k, pop_index[first]]).astype(jnp.int32), bad)

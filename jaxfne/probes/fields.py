@@ -19,6 +19,8 @@ BOLD      Balloon-Windkessel of the relative ATP rate, at TR  1 (fraction)
 
 from __future__ import annotations
 
+import contextlib
+
 import functools
 
 import jax
@@ -83,14 +85,27 @@ def field_matrices(cfg, geom, columns, modes, opts) -> dict:
         elec = (np.asarray(opts["eeg_electrodes_um"], float) if opts["eeg_electrodes_um"] is not None
                 else _dip.cap_positions(pos, _dip.DEFAULT_HEAD_RADII_UM[-1], polar_deg=(0.0, 10.0), n_azimuth=2))
         out["eeg_electrodes_um"] = elec
-        out["eeg"] = np.stack([_dip.four_sphere_eeg_matrix(p, elec) for p in col_pos])  # [cols,E,3]
+        with _named("probes.eeg_electrodes_um", elec):
+            out["eeg"] = np.stack([_dip.four_sphere_eeg_matrix(p, elec) for p in col_pos])  # [cols,E,3]
     if "MEG-proxy" in modes:
         sens = (np.asarray(opts["meg_sensors_um"], float) if opts["meg_sensors_um"] is not None
                 else _dip.cap_positions(pos, 105000.0, polar_deg=(0.0, 10.0), n_azimuth=2))
         build = _dip.meg_sarvas_matrix if opts["meg_model"] == "sarvas" else _dip.meg_infinite_matrix
         out["meg_sensors_um"] = sens
-        out["meg"] = np.stack([_dip.radial_meg_matrix(build(p, sens), sens) for p in col_pos])  # [cols,S,3]
+        with _named("probes.meg_sensors_um", sens):
+            out["meg"] = np.stack([_dip.radial_meg_matrix(build(p, sens), sens) for p in col_pos])  # [cols,S,3]
     return out
+
+
+@contextlib.contextmanager
+def _named(field: str, value):
+    """A head-model error as a ConfigurationError naming the probe option that caused it."""
+    from ..errors import ConfigurationError
+
+    try:
+        yield
+    except _dip.DipoleError as exc:
+        raise ConfigurationError(field, np.asarray(value).tolist(), str(exc)) from None
 
 
 def init_field_state(probes, batch: int | None) -> dict:

@@ -40,8 +40,9 @@ class ProbeSetup:
 
 
 def _geometry_and_basis(cfg: Configuration, table: NeuronTable, opts: dict):
+    from ..errors import ConfigurationError
     from .basis import BasisSpec
-    from .geometry import LaminarSourceGeometry
+    from .geometry import GeometryConfigError
 
     cols = cfg.columns
     depths = {}
@@ -51,7 +52,23 @@ def _geometry_and_basis(cfg: Configuration, table: NeuronTable, opts: dict):
             depths[lab] = (min(lo, top), max(hi, bottom))
     first = cols[0]
     spec = BasisSpec(bin_width_um=opts["bin_width_um"])
-    geom = LaminarSourceGeometry.from_layers(
+    bottom = max(b for _, b in depths.values())
+    fc = opts["first_contact_depth_um"]
+    if fc is not None and fc >= bottom:
+        raise ConfigurationError("probes.first_contact_depth_um", fc,
+                                 f"a depth above the bottom of the column ({bottom:g} µm below the pia)")
+    try:
+        geom = _geometry(depths, first, spec, opts)
+    except GeometryConfigError as exc:
+        raise ConfigurationError("probes", {k: opts[k] for k in ("bin_width_um", "contact_spacing_um", "n_contacts",
+                                                                 "first_contact_depth_um")}, str(exc)) from None
+    return geom, spec
+
+
+def _geometry(depths, first, spec, opts):
+    from .geometry import LaminarSourceGeometry
+
+    return LaminarSourceGeometry.from_layers(
         depths, radius_um=first["radius_um"], bin_width_um=opts["bin_width_um"],
         contact_spacing_um=opts["contact_spacing_um"], n_contacts=opts["n_contacts"],
         first_contact_depth_um=opts["first_contact_depth_um"],
