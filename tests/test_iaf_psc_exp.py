@@ -7,7 +7,6 @@ and in a recurrent network whose arrivals are rebuilt from jaxfne's own spikes a
 
 from __future__ import annotations
 
-import jax
 import numpy as np
 import pytest
 

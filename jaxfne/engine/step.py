@@ -52,7 +52,7 @@ def step(static, params: dict, nparams: dict, struct: dict, carry: dict, xs: dic
         new["plastic"] = stdp.update(carry["plastic"], s, struct["plastic_mask"], params["stdp"], static.dt)
     new["bad"] = _first_bad(carry["bad"], v_sample, new["syn"], k, struct["pop_index"])
 
-    scale = fam.current_scale_pA(params, {})
+    scale = fam.current_scale_pA(params)
     out = record.per_step(static.record, static, struct, s, new["syn"], scale, xs, poisson_on)
     if sample:
         out.update(record.sampled(static.record, struct, v_sample, new["syn"], scale))

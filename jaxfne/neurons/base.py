@@ -101,14 +101,14 @@ class NeuronFamily(abc.ABC):
         """The connectivity rule a preset publishes (``rule="auto"``), or ``None``."""
         return None
 
-    def check_emitter(self, preset: str, per_type: dict, options: dict) -> None:
+    def check_emitter(self, preset: str, per_type: dict, emitter: dict) -> None:
         """Family-specific consistency checks of ``set_emitter`` (raise ``ConfigurationError``)."""
 
     def check_connectivity(self, conn_given: dict) -> None:
         """Family-specific checks of the connectivity keys the user gave (raise ``ConfigurationError``)."""
 
     # -- dynamics (traced) -------------------------------------------------------------------------
-    def current_scale_pA(self, params: dict, options: dict):
+    def current_scale_pA(self, params: dict):
         """Factor from the family's current unit to pA (for I_syn and the source profile)."""
         return 1.0
 

@@ -95,12 +95,12 @@ class IafPscExp(NeuronFamily):
                 prm[k] = np.where(cell_type == t, other[k], prm[k])
         return prm
 
-    def check_emitter(self, preset, per_type, options):
+    def check_emitter(self, preset, per_type, emitter):
         from ..errors import ConfigurationError
         from ..presets.iaf_psc_exp import get_preset
 
         base = get_preset(preset).parameters()
-        base.update(options.get("params", {}))
+        base.update(emitter.get("params", {}))
         if base["V_reset"] >= base["V_th"]:
             raise ConfigurationError("emitter.params.V_reset", base["V_reset"],
                                      f"a reset below the threshold V_th={base['V_th']:g} mV")

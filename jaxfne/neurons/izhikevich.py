@@ -124,13 +124,13 @@ class Izhikevich(NeuronFamily):
     def preset_connectivity(self, preset):
         return "izhikevich2003" if preset == "cortical_eig" else None
 
-    def check_emitter(self, preset, per_type, options):
+    def check_emitter(self, preset, per_type, emitter):
         from ..errors import ConfigurationError
 
         if preset == "cortical_eig" and per_type:
             raise ConfigurationError("emitter.per_type", per_type, "nothing with cortical_eig (it defines E and I)")
 
-    def current_scale_pA(self, params, options):
+    def current_scale_pA(self, params):
         return params["capacitance_pF"]
 
 

@@ -75,7 +75,6 @@ def _geometry(depths, first, spec, opts):
         contact_offset_um=tuple(opts["contact_offset_um"]), sigma=opts["sigma_S_per_m"],
         center_xy_um=tuple(first["position_um"]), column=first["name"], basis_spec=spec,
     )
-    return geom, spec
 
 
 def _drive_bases(cfg, table, b_exc, edges, spec, cols):

@@ -33,10 +33,10 @@ import numpy as np
 
 try:
     from .iaf_psc_exp_numpy import full_params, grid_step_ms
-    from .nest_session import import_nest as _import_nest, nest_available
+    from .nest_session import import_nest as _import_nest, nest_available as nest_available
 except ImportError:  # imported as a top-level module
     from iaf_psc_exp_numpy import full_params, grid_step_ms
-    from nest_session import import_nest as _import_nest, nest_available
+    from nest_session import import_nest as _import_nest, nest_available as nest_available
 
 
 def _delay_steps(delay_ms: float | None, h: float) -> int:

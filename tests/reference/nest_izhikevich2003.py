@@ -43,10 +43,10 @@ import numpy as np
 
 try:
     from .izhikevich2003_net import make_network, population_rates
-    from .nest_session import import_nest as _import_nest, nest_available
+    from .nest_session import import_nest as _import_nest, nest_available as nest_available
 except ImportError:  # imported as a top-level module (benchmark scripts, subprocesses)
     from izhikevich2003_net import make_network, population_rates
-    from nest_session import import_nest as _import_nest, nest_available
+    from nest_session import import_nest as _import_nest, nest_available as nest_available
 
 
 def _connect_replay(nest, neurons, thalamic: np.ndarray, duration_ms: int) -> None:
