@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import jsonschema
+import numpy as np
 import pytest
 import yaml
 
@@ -138,3 +139,24 @@ def test_hydra_dict_mapping_rejects_unknown_and_ambiguous_keys():
         configuration_dict({"column": col, "columns": [col]})
     with pytest.raises(ConfigurationError, match=r"readouts\[1\]\.name"):
         readout_arguments({"readouts": [{"name": "a", "metric": "mean_V_m"}, {"name": "a", "metric": "mean_V_m"}]})
+
+
+def test_network_seeds_are_runs_of_their_own_and_seeds_the_noise(tmp_path):
+    """network_seeds sweep the instance (one run each); seeds stay the noise of every run's batch."""
+    path = _study(tmp_path, {"seeds": [0, 1], "network_seeds": "range(3,5)",
+                             "axes": {"preset": "emitter=iaf_psc_exp/potjans_diesmann_2014,iaf_psc_exp/nest_default"},
+                             "overrides": ["runtime.duration_ms=50.0", "column.n=30"]})
+    runs = expand_study(str(path), CONF, schema=SCHEMAS / "study.schema.yaml")
+    assert [(r.axes["preset"], r.axes["network_seed"]) for r in runs] == [
+        ("iaf_psc_exp/potjans_diesmann_2014", "3"), ("iaf_psc_exp/potjans_diesmann_2014", "4"),
+        ("iaf_psc_exp/nest_default", "3"), ("iaf_psc_exp/nest_default", "4")]
+    assert [r.config["runtime"]["network_seed"] for r in runs] == [3, 4, 3, 4]
+    assert all(r.seeds == [0, 1] and r.config["emitter"]["family"] == "iaf_psc_exp" for r in runs)
+    a, b = (jaxfne.construct(jaxfne.Configuration.from_dict(r.config)) for r in runs[:2])
+    assert not np.array_equal(a.synapses.pre, b.synapses.pre)  # two instances, not one
+
+
+def test_one_network_seed_is_an_override_not_an_axis(tmp_path):
+    path = _study(tmp_path, {"seeds": [0], "network_seeds": 7, "axes": {}, "overrides": ["column.n=20"]})
+    (run,) = expand_study(str(path), CONF, schema=SCHEMAS / "study.schema.yaml")
+    assert run.config["runtime"]["network_seed"] == 7 and "network_seed" not in run.axes
