@@ -157,7 +157,7 @@ def _jaxfne_model(jaxfne, duration_ms: int, dtype: str, seed: int = 0, record_vm
     """The network; by default it records spikes only (``probes(["SPK"])``), as NEST's spike recorder."""
     cfg = (
         jaxfne.configuration()
-        .runtime(seed=seed, dtype=dtype, dt_ms=1.0, duration_ms=float(duration_ms))
+        .runtime(seed=seed, network_seed=seed, dtype=dtype, dt_ms=1.0, duration_ms=float(duration_ms))
         .column("net", layers=["L2/3"], n=1000)
         .cell_types({"E": 800, "I": 200})
         .connectivity()

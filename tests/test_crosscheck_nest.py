@@ -102,7 +102,7 @@ def test_jaxfne_matches_nest(nest_published):
         for seed in SEEDS:
             cfg = (
                 jaxfne.configuration()
-                .runtime(seed=seed, dtype="float64", dt_ms=1.0, duration_ms=float(DURATION_MS))
+                .runtime(seed=seed, network_seed=seed, dtype="float64", dt_ms=1.0, duration_ms=float(DURATION_MS))
                 .column("net", layers=["L2/3"], n=1000)
                 .cell_types({"E": 800, "I": 200})
                 .connectivity()

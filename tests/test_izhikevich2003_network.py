@@ -31,9 +31,9 @@ def numpy_rates(seeds) -> np.ndarray:
 def jaxfne_rates(seeds) -> np.ndarray:
     """Per-seed (E, I) rates (Hz) of jaxfne, float64, published numerics, shape (seed, 2).
 
-    jaxfne draws the network instance at ``construct`` from the configuration's seed and the
+    jaxfne draws the network instance at ``construct`` from ``runtime.network_seed`` and the
     noise at ``simulate`` from the simulation seed; ``net.m`` draws both per run. Each seed
-    here is therefore a new configuration seed (a new network) and the same simulation seed,
+    here is therefore a new network seed (a new network) and the same simulation seed,
     so that the spread over seeds includes the network-to-network spread, as in the port.
     """
     import jaxfne
@@ -43,7 +43,7 @@ def jaxfne_rates(seeds) -> np.ndarray:
         for seed in seeds:
             cfg = (
                 jaxfne.configuration()
-                .runtime(seed=seed, dtype="float64", dt_ms=1.0, duration_ms=float(DURATION_MS))
+                .runtime(seed=seed, network_seed=seed, dtype="float64", dt_ms=1.0, duration_ms=float(DURATION_MS))
                 .column("net", layers=["L2/3"], n=N_EXC + N_INH)
                 .cell_types({"E": N_EXC, "I": N_INH})
                 .connectivity()
