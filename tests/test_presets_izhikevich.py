@@ -23,8 +23,10 @@ import pytest
 from jaxfne.presets import izhikevich as iz
 
 try:
+    from tests.golden import spike_checksums as golden
     from tests.reference import izhikevich_numpy as ref
 except ImportError:  # tests/ itself on sys.path (pytest rootdir insertion)
+    from golden import spike_checksums as golden
     from reference import izhikevich_numpy as ref
 
 # Regenerate with:  python -m tests.reference.izhikevich_numpy
@@ -393,19 +395,7 @@ def test_preset_validation():
 
 
 def _engine_run(name, dtype):
-    import jaxfne
-
-    p = iz.get_preset(name)
-    duration = p.duration_ms + p.dt_ms
-    cfg = (jaxfne.configuration()
-           .runtime(seed=0, dtype=dtype, dt_ms=p.dt_ms, duration_ms=duration)
-           .column("cell", layers=["L2/3"], n=1)
-           .cell_types({"E": 1})
-           .connectivity(recurrent=False)
-           .set_emitter("izhikevich", name))
-    model = jaxfne.construct(cfg)
-    sig = jaxfne.simulate(model, duration_ms=duration, dt_ms=p.dt_ms, seed=0)
-    return np.asarray(sig.spikes), np.asarray(sig.V_m)
+    return golden.engine_protocol_run(name, dtype)
 
 
 @pytest.mark.parametrize("name", ALL)

@@ -33,7 +33,8 @@ def protocol_cases():
     return [(f"protocol/{name}/{dtype}", name, dtype) for name in iz.PRESET_NAMES for dtype in ("float64", "float32")]
 
 
-def run_protocol(name: str, dtype: str) -> dict:
+def engine_protocol_run(name: str, dtype: str) -> tuple[np.ndarray, np.ndarray]:
+    """Spikes and V_m of one Izhikevich preset under its published protocol (T/tau + 1 steps)."""
     import jax
 
     import jaxfne
@@ -49,7 +50,12 @@ def run_protocol(name: str, dtype: str) -> dict:
                .connectivity(recurrent=False)
                .set_emitter("izhikevich", name))
         sig = jaxfne.simulate(jaxfne.construct(cfg), duration_ms=duration, dt_ms=p.dt_ms, seed=0)
-        return {"spikes": digest(sig.spikes), "V_m": digest(sig.V_m)}
+        return np.asarray(sig.spikes), np.asarray(sig.V_m)
+
+
+def run_protocol(name: str, dtype: str) -> dict:
+    spikes, v_m = engine_protocol_run(name, dtype)
+    return {"spikes": digest(spikes), "V_m": digest(v_m)}
 
 
 def run_network(seed: int) -> dict:
