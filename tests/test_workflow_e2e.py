@@ -146,6 +146,21 @@ def test_rerun_from_store_reproduces_arrays(study_run):
     assert report["max_abs_diff"]["spikes"] == 0.0
 
 
+@pytest.mark.parametrize("kind", ["readout", "aggregate", "construct"])
+def test_rerun_of_a_store_that_simulates_nothing_says_what_it_is(study_run, kind):
+    """Not a false "identical: false" nor a traceback: the kind of store and the simulation it came from."""
+    wd, _, _ = study_run
+    name = {"readout": "readout.zarr", "aggregate": "readouts.zarr", "construct": "construct.zarr"}[kind]
+    store = next(p for p in stores(wd / "results" / STUDY) if p.name == name)
+    proc = subprocess.run([sys.executable, "-m", "jaxfne.io.rerun", str(store)], capture_output=True, text=True,
+                          cwd=REPO, env=env(), timeout=300)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["kind"] == kind and "not a simulation store" in out["error"]
+    if kind == "readout":
+        assert len(out["rerun_instead"]) == 1 and out["rerun_instead"][0].endswith("sim.zarr")
+
+
 def test_same_study_twice_gives_identical_arrays(study_run, tmp_path, jax_cache):
     wd, _, _ = study_run
     other = tmp_path / "again"

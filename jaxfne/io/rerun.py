@@ -24,7 +24,7 @@ import numpy as np
 from .provenance import config_from_attrs
 from .store import add_spike_events, open_store
 
-__all__ = ["RerunReport", "rerun_store", "main"]
+__all__ = ["NotASimulationStore", "RerunReport", "rerun_store", "main"]
 
 
 @dataclass
@@ -73,6 +73,9 @@ def rerun_store(path: str | os.PathLike, *, atol: float = 0.0) -> RerunReport:
 
     Raises
     ------
+    NotASimulationStore
+        If the store was made by another stage (construct, readout, aggregate): it says which, and
+        which simulation store(s) it was made from.
     ValueError
         If the store has no configuration, or the stored hash does not match the configuration.
     """
@@ -80,6 +83,7 @@ def rerun_store(path: str | os.PathLike, *, atol: float = 0.0) -> RerunReport:
     from ..pipeline.stages import run_configuration
 
     stored = open_store(path)
+    _check_kind(path, stored.attrs)
     config, seeds = config_from_attrs(stored.attrs)
     cfg = run_configuration(config)
     if cfg.sha256 != stored.attrs.get("prov_config_sha256"):
@@ -117,13 +121,38 @@ def rerun_store(path: str | os.PathLike, *, atol: float = 0.0) -> RerunReport:
     return report
 
 
+class NotASimulationStore(ValueError):
+    """A store of a stage that simulates nothing: what it is and what can be rerun instead."""
+
+    def __init__(self, path, stage: str, sources: list[str]):
+        self.stage, self.sources = stage, sources
+        where = ("; it was made from " + ", ".join(sources)) if sources else ""
+        super().__init__(f"{path} is a {stage} store, not a simulation store (sim.zarr); rerun checks "
+                         f"simulation stores{where}")
+
+
+def _check_kind(path, attrs) -> None:
+    stage = attrs.get("prov_stage", "simulate")
+    if stage == "simulate":
+        return
+    inputs = json.loads(attrs.get("prov_inputs_json", "{}"))
+    sims = [p for p in inputs if Path(p).name == "sim.zarr"]
+    raise NotASimulationStore(path, stage, sims)
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m jaxfne.io.rerun STORE [--atol X]``: exit 0 when the arrays are reproduced."""
+    """``python -m jaxfne.io.rerun STORE [--atol X]``: exit 0 when the arrays are reproduced, 1 when they
+    differ, 2 when the store is not one that can be rerun (with the reason on one line)."""
     ap = argparse.ArgumentParser(prog="python -m jaxfne.io.rerun", description=__doc__.split("\n\n")[0])
     ap.add_argument("store", type=Path)
     ap.add_argument("--atol", type=float, default=0.0)
     args = ap.parse_args(argv)
-    report = rerun_store(args.store, atol=args.atol)
+    try:
+        report = rerun_store(args.store, atol=args.atol)
+    except NotASimulationStore as exc:
+        print(json.dumps({"store": str(args.store), "kind": exc.stage, "rerun_instead": exc.sources,
+                          "error": str(exc)}))
+        return 2
     print(json.dumps({"store": report.store, "identical": report.identical, "mismatched": report.mismatched,
                       "max_abs_diff": report.max_abs_diff}, indent=2))
     return 0 if report.identical else 1
