@@ -232,3 +232,36 @@ def test_standard_csd_exact_for_planar_source():
     expect = np.zeros(8)
     expect[3] = k / (h * 1e-6)
     np.testing.assert_allclose(out, expect, atol=1e-9 * expect.max())
+
+
+def test_one_tissue_conductivity_for_the_lfp_and_the_eeg_brain_shell():
+    """probes(sigma_S_per_m=0.6) halves the LFP matrix and is the four-sphere model's brain conductivity."""
+    import jaxfne
+    from jaxfne.probes import dipole as dip
+
+    def model(sigma):
+        cfg = (jaxfne.configuration().column("V1", layers=["L2/3", "L4"], n=20).cell_types({"E": 0.8, "I": 0.2})
+               .connectivity().set_emitter("izhikevich", "RS")
+               .probes(["LFP-proxy", "EEG-proxy"], sigma_S_per_m=sigma))
+        return jaxfne.construct(cfg).probes.matrices
+
+    a, b = model(0.3), model(0.6)
+    np.testing.assert_allclose(b["lfp"], a["lfp"] / 2, rtol=1e-12)
+    pos, elec = b["column_positions_um"][0], b["eeg_electrodes_um"]
+    want = dip.four_sphere_eeg_matrix(pos, elec, sigmas=(0.6, 1.5, 0.015, 0.3))
+    np.testing.assert_allclose(b["eeg"][0], want, rtol=1e-12)
+    assert not np.allclose(b["eeg"], a["eeg"], rtol=1e-3)
+
+
+def test_four_sphere_with_another_brain_conductivity_matches_lfpykit():
+    """The brain shell's conductivity (probes.sigma_S_per_m) against LFPykit's four-sphere model."""
+    sigmas = (0.6, 1.5, 0.015, 0.3)
+    el = np.array([[0.0, 0.0, 90000.0], [0.0, 85000.0, 0.0], [30000.0, 20000.0, 82000.0]])
+    pos = np.array([0.0, 0.0, 78000.0])
+    m = dip.four_sphere_eeg_matrix(pos, el, sigmas=sigmas)
+    p = np.array([10.0, -4.0, 7.0]) / NAUM_PER_NAM
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        tight = eegmegcalc.FourSphereVolumeConductor(el, sigmas=list(sigmas), iter_factor=1e-14)
+        ref = tight.get_dipole_potential(p[:, None] * NAUM_PER_NAM, pos)
+    np.testing.assert_allclose(m @ p / UV_PER_MV, ref[:, 0], rtol=1e-8)

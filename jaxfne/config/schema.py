@@ -37,7 +37,7 @@ PROBE_OPTIONS = {
     "n_contacts": None,  # None = contacts through the whole column depth
     "first_contact_depth_um": None,  # None = the top of the column
     "contact_offset_um": [0.0, 0.0],  # lateral offset of the laminar probe from the column axis
-    "sigma_S_per_m": 0.3,
+    "sigma_S_per_m": 0.3,  # the tissue: the LFP's medium and the four-sphere model's brain shell (CSF 1.5, skull 0.015, scalp 0.3)
     "csd_vaknin": False,
     # MUA
     "mua_kind": "radius",

@@ -86,7 +86,9 @@ def field_matrices(cfg, geom, columns, modes, opts) -> dict:
                 else _dip.cap_positions(pos, _dip.DEFAULT_HEAD_RADII_UM[-1], polar_deg=(0.0, 10.0), n_azimuth=2))
         out["eeg_electrodes_um"] = elec
         with _named("probes.eeg_electrodes_um", elec):
-            out["eeg"] = np.stack([_dip.four_sphere_eeg_matrix(p, elec) for p in col_pos])  # [cols,E,3]
+            # one tissue conductivity: the column's medium is the head model's brain shell
+            sigmas = (float(opts["sigma_S_per_m"]),) + tuple(_dip.DEFAULT_HEAD_SIGMAS[1:])
+            out["eeg"] = np.stack([_dip.four_sphere_eeg_matrix(p, elec, sigmas=sigmas) for p in col_pos])  # [cols,E,3]
     if "MEG-proxy" in modes:
         sens = (np.asarray(opts["meg_sensors_um"], float) if opts["meg_sensors_um"] is not None
                 else _dip.cap_positions(pos, 105000.0, polar_deg=(0.0, 10.0), n_azimuth=2))
