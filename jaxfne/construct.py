@@ -102,6 +102,7 @@ def construct(cfg: Configuration) -> Model:
                                  em["params"])
     scheme = em["scheme"] or fam.preset_scheme(em["preset"])
     conn = resolve_connectivity(spec, fam.preset_connectivity(em["preset"]), table, rt["dt_ms"])
+    _check_synapse_memory(table, conn)
     syn = build_synapses(table, conn, rng)
     waves, wmask, gauss, poisson = _stimuli(cfg, table, fam)
     from .model_build import assemble
@@ -127,6 +128,22 @@ def _check_layer_names(cfg: Configuration) -> None:
             if c in layers and sd not in layers[c]:
                 raise ConfigurationError(f"stimuli[{i}].synapse_depth_um", sd,
                                          f"a layer of column {c!r}: " + ", ".join(layers[c]))
+
+
+def _check_synapse_memory(table: NeuronTable, conn: dict) -> None:
+    """Refuse, before drawing, a network whose synapse table would not fit in memory."""
+    from .engine.prepare import physical_memory_bytes
+    from .network import BYTES_PER_SYNAPSE, expected_synapses
+
+    per_field = expected_synapses(table, conn)
+    total = sum(per_field.values())
+    need = total * BYTES_PER_SYNAPSE
+    if per_field and need > physical_memory_bytes() / 2:
+        field = max(per_field, key=per_field.get)
+        given = {"column.n": table.n, "connectivity.p": conn["p"], "connectivity.indegree": conn["indegree"]}
+        raise ConfigurationError(field, given.get(field, per_field[field]),
+                                 f"a network whose synapses fit in memory: about {total:.3g} synapses need "
+                                 f"{need / 2**30:.3g} GiB to build ({table.n} neurons)")
 
 
 def _check_x64(dtype: str) -> None:

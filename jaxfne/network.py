@@ -190,6 +190,50 @@ def _draw_delays(rng, n: int, mean: float, dist: str, rel_sd: float) -> np.ndarr
     return np.maximum(d, 0.0)  # below one step is rounded up to one step when dt is known
 
 
+#: Bytes a synapse takes while the network is built: the coordinate table (int32 pre/post, float64
+#: weight and delay), its sorted copy and the padded out-rows of the event kernel.
+BYTES_PER_SYNAPSE = 64
+
+
+def expected_synapses(table: NeuronTable, conn: dict) -> dict[str, float]:
+    """Expected number of synapses per configuration field that drives it (before anything is drawn)."""
+    out: dict[str, float] = {}
+
+    def add(field: str, k: float) -> None:
+        out[field] = out.get(field, 0.0) + float(k)
+
+    cols = list(dict.fromkeys(table.column.tolist()))
+    if conn["recurrent"]:
+        for col in cols:
+            idx = np.flatnonzero(table.column == col)
+            pops = list(dict.fromkeys(table.population[idx].tolist()))
+            size = {p: int(np.sum(table.population[idx] == p)) for p in pops}
+            for a in pops:
+                for b in pops:
+                    if conn["projections"] is not None:
+                        pj = _projection_of(conn["projections"], a, b)
+                        if pj is None:
+                            continue
+                        pj = {**S.PROJECTION_DEFAULTS, **pj}
+                        k = {"pairwise_bernoulli": lambda: pj["p"] * size[a] * size[b],
+                             "fixed_indegree": lambda: pj["K"] * size[b],
+                             "fixed_total_number": lambda: pj["N_syn"]}[pj["rule"]]()
+                        add(f"connectivity.projections.{_short(a)}->{_short(b)}", k)
+                    elif conn["rule"] == "izhikevich2003":
+                        add("column.n", size[a] * size[b])
+                    elif conn["rule"] == "fixed_indegree":
+                        add("connectivity.indegree", int(conn["indegree"].get(a[-1], 0)) * size[b])
+                    else:
+                        p = _pair_value(conn["p"], a, b, "connectivity.p", S.CONNECTIVITY_DEFAULTS["p"])
+                        add("connectivity.p", p * size[a] * size[b])
+    if conn["inter_column"] is not None:
+        ic = {**S.INTER_COLUMN_DEFAULTS, **conn["inter_column"]}
+        for a in cols:
+            src = np.sum((table.column == a) & np.isin(table.cell_type, ic["types"]))
+            add("connectivity.inter_column.p", ic["p"] * src * np.sum(table.column != a))
+    return out
+
+
 def build_synapses(table: NeuronTable, conn: dict, rng: np.random.Generator) -> Synapses:
     """Draw the synapses of ``conn`` (a resolved connectivity dict) for the neurons of ``table``."""
     n = table.n

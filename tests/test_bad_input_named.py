@@ -62,6 +62,19 @@ CASES = {
         lambda: C().runtime(duration_ms=10.0, dt_ms=0.3), "runtime.duration_ms"),
     "delays whose ring buffer cannot fit": (
         lambda: jaxfne.construct(base().connectivity(delay_ms={"E": 1e9, "I": 1.0})), "connectivity.delay_ms"),
+    "a million neurons at the default p (1e11 synapses)": (
+        lambda: jaxfne.construct(C().column("V1", layers=["L2/3"], n=10**6).cell_types({"E": 0.8, "I": 0.2})
+                                 .connectivity().set_emitter("izhikevich", "RS").probes(["SPK"])), "connectivity.p"),
+    "an in-degree of 1e9": (
+        lambda: jaxfne.construct(C().column("V1", layers=["L2/3"], n=1000).cell_types({"E": 0.8, "I": 0.2})
+                                 .connectivity(rule="fixed_indegree", indegree={"E": 10**9, "I": 10})
+                                 .set_emitter("izhikevich", "RS").probes(["SPK"])), "connectivity.indegree"),
+    "a fixed total number of 1e12": (
+        lambda: jaxfne.construct(C().column("V1", layers=["L4"], n=100).cell_types({"E": 0.8, "I": 0.2})
+                                 .connectivity(projections={"L4E->L4E": {"rule": "fixed_total_number",
+                                                                         "N_syn": 10**12, "weight": 1.0}})
+                                 .set_emitter("iaf_psc_exp", "nest_default").probes(["SPK"])),
+        "connectivity.projections.L4E->L4E"),
 }
 
 

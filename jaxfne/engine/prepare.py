@@ -44,12 +44,13 @@ def _check_delay_memory(model, dt_ms: float) -> None:
     item = 8 if model.static.dtype == "float64" else 4
     need = 2 * d_len * (model.n + 1) * item
     field = "connectivity.projections" if model.resolved["connectivity"]["projections"] else "connectivity.delay_ms"
-    if d_len > 2**31 - 1 or need > _physical_memory_bytes() / 2:
+    if d_len > 2**31 - 1 or need > physical_memory_bytes() / 2:
         raise ConfigurationError(field, longest, f"delays whose ring buffer fits in memory: {longest:g} ms at dt "
                                  f"{dt_ms:g} ms for {model.n} neurons needs {need / 2**30:.3g} GiB")
 
 
-def _physical_memory_bytes() -> float:
+def physical_memory_bytes() -> float:
+    """The machine's physical memory (inf where the OS does not say)."""
     import os
 
     try:
