@@ -43,7 +43,7 @@ def _full_rows(syn: Synapses) -> bool:
     return bool(np.array_equal(syn.post, np.tile(np.arange(n), n)))
 
 
-def record_spec(cfg, probes_static: dict, n: int) -> RecordSpec:
+def record_spec(cfg, probes_static: dict) -> RecordSpec:
     """The record spec of a configuration's probes (see :data:`NEURON_MODES`)."""
     spec = cfg.probe_spec
     modes, opts = set(spec["modes"]), spec["options"]
@@ -122,7 +122,7 @@ def assemble(*, cfg, table: NeuronTable, synapses: Synapses, conn: dict, neuron:
         n=n, dtype=dtype, family=em["family"], scheme=scheme, synapse=synapses.synapse, propagation=prop,
         full_rows=prop == "event" and _full_rows(synapses), uniform_delay=synapses.is_uniform_delay(),
         gains=gains, plastic=plastic, n_wave=len(waves), n_gauss=len(gauss), n_poisson=len(poisson),
-        record=record_spec(cfg, probes.static, n))
+        record=record_spec(cfg, probes.static))
     resolved = {"connectivity": conn, "family": em["family"], "scheme": scheme, "propagation": prop,
                 "n_synapses": synapses.count, "populations": list(table.populations)}
     # waveform table columns: stimulus currents, then the on-windows of the Gaussian and Poisson drives

@@ -496,9 +496,9 @@ def _apply(method, field: str, spec: Any, required: tuple, renamed: Mapping[str,
     import inspect
 
     spec = dict(check_mapping(field, spec, none_ok=False))
-    names = [p.name for p in inspect.signature(method).parameters.values()
-             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-    takes_any = any(p.kind is p.VAR_KEYWORD for p in inspect.signature(method).parameters.values())
+    params = inspect.signature(method).parameters.values()
+    names = [p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    takes_any = any(p.kind is p.VAR_KEYWORD for p in params)
     shown = {v: k for k, v in (renamed or {}).items()}
     if not takes_any:
         for key in spec:

@@ -61,7 +61,7 @@ def step(static, params: dict, nparams: dict, struct: dict, carry: dict, xs: dic
 
 def _first_bad(bad, v, syn_state, k, pop_index):
     """Step and population of the first non-finite membrane potential or synaptic current (kept once set)."""
-    currents = syn_state["I_e"] + syn_state["I_i"] + jnp.sum(syn_state["I_p"], axis=0)  # inf/NaN survive sums
+    currents = CurrentSynapses.total_current(syn_state)  # inf/NaN survive the sum
     finite = jnp.isfinite(v) & jnp.isfinite(currents)
     first = jnp.argmin(finite)
     hit = (~jnp.all(finite)) & (bad[0] < 0)
