@@ -100,10 +100,12 @@ def construct(cfg: Configuration) -> Model:
         spec["weights"] = dict(fam.default_weights)
     neuron = fam.apply_overrides(fam.neuron_parameters(em["preset"], em["per_type"], table.cell_type, rng),
                                  em["params"])
+    if em.get("per_population"):
+        neuron = fam.apply_per_population(neuron, em["per_population"], table.population, rng)
     scheme = em["scheme"] or fam.preset_scheme(em["preset"])
     conn = resolve_connectivity(spec, fam.preset_connectivity(em["preset"]), table, rt["dt_ms"])
-    _check_synapse_memory(table, conn)
-    syn = build_synapses(table, conn, rng)
+    _check_synapse_memory(table, conn, dtype)
+    syn = build_synapses(table, conn, rng, dtype=dtype)
     waves, wmask, gauss, poisson = _stimuli(cfg, table, fam)
     from .model_build import assemble
 
@@ -130,14 +132,14 @@ def _check_layer_names(cfg: Configuration) -> None:
                                          f"a layer of column {c!r}: " + ", ".join(layers[c]))
 
 
-def _check_synapse_memory(table: NeuronTable, conn: dict) -> None:
+def _check_synapse_memory(table: NeuronTable, conn: dict, dtype: str) -> None:
     """Refuse, before drawing, a network whose synapse table would not fit in memory."""
     from .engine.prepare import physical_memory_bytes
-    from .network import BYTES_PER_SYNAPSE, expected_synapses
+    from .network import bytes_per_synapse, expected_synapses
 
     per_field = expected_synapses(table, conn)
     total = sum(per_field.values())
-    need = total * BYTES_PER_SYNAPSE
+    need = total * bytes_per_synapse(conn, dtype)
     if per_field and need > physical_memory_bytes() / 2:
         field = max(per_field, key=per_field.get)
         given = {"column.n": table.n, "connectivity.p": conn["p"], "connectivity.indegree": conn["indegree"]}

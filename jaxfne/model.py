@@ -27,7 +27,7 @@ class ModelStatic:
     family: str
     scheme: str
     synapse: str
-    propagation: str  # "event" | "dense" | "none"
+    propagation: str  # "event" | "batched" | "dense" | "none"
     full_rows: bool
     uniform_delay: bool
     gains: bool

@@ -18,6 +18,9 @@ __all__ = ["assemble", "choose_propagation", "record_spec"]
 #: Networks up to this size use dense propagation (differentiable) under ``propagation="auto"``.
 DENSE_MAX_N = 128
 
+#: The kernels that read the flat synapse table (targets, weights, delays in row order).
+EVENT_KERNELS = ("event", "batched")
+
 #: The neuron-level probe modes; a probe list naming none of them records spikes and V_m (the
 #: attributes every Signals has on the seed page), else exactly those named.
 NEURON_MODES = ("SPK", "Vm", "I_syn")
@@ -28,11 +31,18 @@ def choose_propagation(conn: dict, syn: Synapses, n: int) -> str:
         return "none"
     plastic = conn["plasticity"] is not None
     prop = conn["propagation"]
-    if prop == "event" and plastic:
-        raise ConfigurationError("connectivity.propagation", "event",
+    if prop in EVENT_KERNELS and plastic:
+        raise ConfigurationError("connectivity.propagation", prop,
                                  "'dense' or 'auto' when plasticity is on (STDP runs on the dense kernel)")
+    if prop == "dense" and syn.has_multapse_delays():
+        raise ConfigurationError("connectivity.propagation", "dense",
+                                 "'event', 'batched' or 'auto': multapses with different delays (e.g. "
+                                 "fixed_total_number) cannot be held by a dense weight and delay matrix")
     if prop == "auto":
-        prop = "dense" if (plastic or n <= DENSE_MAX_N) else "event"
+        import jax
+
+        dense = (plastic or n <= DENSE_MAX_N) and not syn.has_multapse_delays()
+        prop = "dense" if dense else "batched" if jax.default_backend() == "gpu" else "event"
     return prop
 
 
@@ -41,6 +51,15 @@ def _full_rows(syn: Synapses) -> bool:
     if syn.count != n * n:
         return False
     return bool(np.array_equal(syn.post, np.tile(np.arange(n), n)))
+
+
+def _row_start32(syn: Synapses) -> np.ndarray:
+    """Row offsets as int32 (the event kernels' index type): a table beyond 2**31 entries is refused."""
+    top = int(syn.row_start[-1]) + syn.row_width
+    if top >= 2**31:
+        raise ConfigurationError("connectivity", f"{syn.count} synapses",
+                                 f"fewer than {2**31 - syn.row_width} synapses (int32 row offsets)")
+    return syn.row_start.astype(np.int32)
 
 
 def record_spec(cfg, probes_static: dict) -> RecordSpec:
@@ -92,9 +111,10 @@ def assemble(*, cfg, table: NeuronTable, synapses: Synapses, conn: dict, neuron:
         "gauss_mask": jnp.asarray(np.array([g[2] for g in gauss], float).reshape(len(gauss), n), dt_),
         "poisson_mask": jnp.asarray(np.array([p[3] for p in poisson], float).reshape(len(poisson), n), dt_),
     }
-    if prop == "event":
-        params["weights"] = jnp.asarray(synapses.weight_rows(), dt_)
-        struct["targets"] = jnp.asarray(synapses.target_rows())
+    if prop in EVENT_KERNELS:
+        params["weights"] = jnp.asarray(synapses.flat_weights(dt_))
+        struct["targets"] = jnp.asarray(synapses.flat_targets())
+        struct["row_start"] = jnp.asarray(_row_start32(synapses))
     elif prop == "dense":
         w, _ = synapses.to_dense(1.0)
         params["weights"] = jnp.asarray(w, dt_)

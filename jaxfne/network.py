@@ -26,9 +26,10 @@ class Synapses:
     Attributes
     ----------
     pre, post : ndarray of int32, [synapse]
-    weight : ndarray of float64, [synapse]
-        Before ``weight_scale``; excitatory >= 0, inhibitory <= 0.
-    delay_ms : ndarray of float64, [synapse]
+    weight : ndarray of float, [synapse]
+        Before ``weight_scale``; excitatory >= 0, inhibitory <= 0. float64, or the model's dtype for
+        population-pair projections (float32 keeps a full-scale microcircuit in memory).
+    delay_ms : ndarray of float, [synapse]
         Transmission delay; the effective delay is ``max(1, round(delay_ms / dt))`` steps.
     synapse : {"exponential", "delta"}
     tau_ms : dict
@@ -51,38 +52,47 @@ class Synapses:
         return np.bincount(self.pre, minlength=self.n).astype(np.int32)
 
     def delay_steps(self, dt_ms: float) -> np.ndarray:
-        return np.maximum(1, np.rint(self.delay_ms / dt_ms)).astype(np.int32)
-
-    @functools.cached_property
-    def _row_slots(self) -> tuple[int, np.ndarray]:
-        """Row width K (the largest out-degree) and each synapse's slot in its presynaptic row."""
-        deg = self.out_degree()
-        k = max(1, int(deg.max()) if deg.size else 1)
-        start = np.concatenate([[0], np.cumsum(deg)[:-1]]) if self.n else np.zeros(0, int)
-        return k, np.arange(self.count) - np.repeat(start, deg)
-
-    def _rows(self, values: np.ndarray, fill, dtype) -> np.ndarray:
-        k, slot = self._row_slots
-        out = np.full((self.n, k), fill, dtype)
-        out[self.pre, slot] = values
+        out = np.empty(self.count, np.int32)
+        for s in range(0, self.count, 1 << 22):  # in blocks: no float64 copy of a large table
+            e = min(self.count, s + (1 << 22))
+            out[s:e] = np.maximum(1, np.rint(self.delay_ms[s:e].astype(np.float64) / dt_ms))
         return out
 
-    def target_rows(self) -> np.ndarray:
-        """``targets[N, K]`` of the padded out-rows (padding = N)."""
-        return self._rows(self.post, self.n, np.int32)
+    @functools.cached_property
+    def row_start(self) -> np.ndarray:
+        """``row_start[N + 1]`` (int64): the synapses of neuron ``i`` are ``row_start[i]:row_start[i + 1]``."""
+        out = np.zeros(self.n + 1, np.int64)
+        np.cumsum(np.bincount(self.pre, minlength=self.n), out=out[1:])
+        return out
 
-    def weight_rows(self) -> np.ndarray:
-        """``weights[N, K]`` of the padded out-rows (padding = 0)."""
-        return self._rows(self.weight, 0.0, np.float64)
+    @property
+    def row_width(self) -> int:
+        """The largest out-degree (at least 1): the window the event kernels read per spike."""
+        return max(1, int(np.max(np.diff(self.row_start))) if self.n else 1)
 
-    def delay_rows(self, dt_ms: float, steps: np.ndarray | None = None) -> np.ndarray:
-        """``delays[N, K]`` of the padded out-rows, in steps of ``dt_ms`` (padding = 1); ``steps``:
-        :meth:`delay_steps` of ``dt_ms`` when the caller has them already."""
-        return self._rows(self.delay_steps(dt_ms) if steps is None else steps, 1, np.int32)
+    def _padded(self, values: np.ndarray, fill, dtype) -> np.ndarray:
+        """``values`` in row order followed by ``row_width`` fill values, so that every row's window
+        ``[row_start[i], row_start[i] + row_width)`` lies inside the array."""
+        out = np.empty(self.count + self.row_width, dtype)
+        out[:self.count] = values
+        out[self.count:] = fill
+        return out
 
-    def to_rows(self, dt_ms: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Padded out-rows: ``targets[N, K]`` (padding = N), ``weights[N, K]``, ``delays[N, K]`` (steps)."""
-        return self.target_rows(), self.weight_rows(), self.delay_rows(dt_ms)
+    def flat_targets(self) -> np.ndarray:
+        """Targets in row order, int32, then ``row_width`` padding entries ``N``."""
+        return self._padded(self.post, self.n, np.int32)
+
+    def flat_weights(self, dtype=None) -> np.ndarray:
+        """Weights in row order (``dtype``, default that of :attr:`weight`), then ``row_width`` zeros."""
+        return self._padded(self.weight, 0, self.weight.dtype if dtype is None else dtype)
+
+    def flat_delays(self, dt_ms: float, steps: np.ndarray | None = None) -> np.ndarray:
+        """Delays in steps of ``dt_ms`` in row order, in the smallest unsigned type that holds them
+        (uint8 up to 255 steps), then ``row_width`` ones; ``steps``: :meth:`delay_steps` if known."""
+        steps = self.delay_steps(dt_ms) if steps is None else steps
+        top = int(steps.max()) if steps.size else 1
+        dtype = np.uint8 if top <= np.iinfo(np.uint8).max else np.uint16 if top <= np.iinfo(np.uint16).max else np.int32
+        return self._padded(steps, 1, dtype)
 
     def to_dense(self, dt_ms: float) -> tuple[np.ndarray, np.ndarray]:
         """Dense ``W[pre, post]`` and delays ``D[pre, post]`` (steps); multapses are summed."""
@@ -92,6 +102,15 @@ class Synapses:
         d[self.pre, self.post] = self.delay_steps(dt_ms)
         return w, d
 
+    def has_multapse_delays(self) -> bool:
+        """Some (pre, post) pair has synapses with different delays (a dense matrix cannot hold them)."""
+        if self.count < 2 or self.is_uniform_delay():
+            return False
+        key = self.pre.astype(np.int64) * self.n + self.post
+        order = np.lexsort((self.delay_ms, key))
+        k, d = key[order], self.delay_ms[order]
+        return bool(np.any((k[1:] == k[:-1]) & (d[1:] != d[:-1])))
+
     def is_uniform_delay(self) -> bool:
         return self.count == 0 or bool(np.all(self.delay_ms == self.delay_ms[0]))
 
@@ -100,11 +119,13 @@ def resolve_connectivity(spec: dict, preset_rule: str | None, table: NeuronTable
     """Fill in ``rule="auto"`` (the preset's published rule, else the sparse default) and check the
     population keys of ``p`` and ``projections`` against the populations of ``table``.
 
-    Projection delays are truncated below ``dt_ms`` (the configuration's step).
+    Projection delays are redrawn below half the configuration's step ``dt_ms`` and then rounded to
+    at least one step, as in the Potjans & Diesmann (2014) reference (``nest.math.redraw(...,
+    min=resolution - 0.5 * resolution)``, NEST rounding a delay to the grid).
     """
     c = dict(S.CONNECTIVITY_DEFAULTS)
     c.update(spec)
-    c["delay_floor_ms"] = float(dt_ms)
+    c["delay_floor_ms"] = 0.5 * float(dt_ms)
     if c["rule"] == "auto":
         c["rule"] = preset_rule or "pairwise_bernoulli"
     if c["rule"] == "izhikevich2003":
@@ -194,6 +215,18 @@ def _draw_delays(rng, n: int, mean: float, dist: str, rel_sd: float) -> np.ndarr
 #: weight and delay), its sorted copy and the padded out-rows of the event kernel.
 BYTES_PER_SYNAPSE = 64
 
+#: The same for population-pair projections in float32 (int32 pre/post and float32 weight/delay on the
+#: host, one population's blocks while they are placed, int32 targets + float32 weights + uint8 delays
+#: for the event kernel): 32 B, about 9.6 GB for the full-scale microcircuit.
+BYTES_PER_PROJECTION_SYNAPSE = 32
+
+
+def bytes_per_synapse(conn: dict, dtype: str) -> int:
+    """Bytes per synapse while a network of ``conn`` is built (see the constants above)."""
+    if conn["recurrent"] and conn["projections"] is not None and conn["inter_column"] is None:
+        return BYTES_PER_PROJECTION_SYNAPSE + (12 if dtype == "float64" else 0)
+    return BYTES_PER_SYNAPSE
+
 
 def expected_synapses(table: NeuronTable, conn: dict) -> dict[str, float]:
     """Expected number of synapses per configuration field that drives it (before anything is drawn)."""
@@ -234,16 +267,27 @@ def expected_synapses(table: NeuronTable, conn: dict) -> dict[str, float]:
     return out
 
 
-def build_synapses(table: NeuronTable, conn: dict, rng: np.random.Generator) -> Synapses:
-    """Draw the synapses of ``conn`` (a resolved connectivity dict) for the neurons of ``table``."""
+def build_synapses(table: NeuronTable, conn: dict, rng: np.random.Generator, *, dtype: str = "float64") -> Synapses:
+    """Draw the synapses of ``conn`` (a resolved connectivity dict) for the neurons of ``table``.
+
+    Population-pair projections are drawn grouped by presynaptic neuron and placed in row order by a
+    counting scatter (no sort), with weights and delays in ``dtype``; the other rules keep float64 and
+    the (pre, post) order of a stable sort.
+    """
     n = table.n
-    pres, posts, ws, ds = [], [], [], []
     tau = {"E": _per_type(conn["tau_syn_ms"], "E"), "I": _per_type(conn["tau_syn_ms"], "I")}
+    if conn["recurrent"] and conn["projections"] is not None and conn["inter_column"] is None:
+        return _projection_table(table, conn, rng, np.dtype(dtype), tau)
+    pres, posts, ws, ds = [], [], [], []
     if conn["recurrent"]:
         for col in dict.fromkeys(table.column.tolist()):
             idx = np.flatnonzero(table.column == col)
             if conn["projections"] is not None:
-                _projections(table, conn, rng, idx, pres, posts, ws, ds)
+                parts = []
+                for pre_pop in dict.fromkeys(table.population[idx].tolist()):
+                    _projections(table, conn, rng, idx, pre_pop, parts, np.dtype(np.float64))
+                for a, b, w, d in parts:
+                    pres.append(a); posts.append(b); ws.append(w); ds.append(d)
                 continue
             if conn["rule"] == "izhikevich2003":
                 from .presets import cortical_eig
@@ -318,34 +362,76 @@ def _projection_of(projections: dict, pre_pop: str, post_pop: str) -> dict | Non
     return None
 
 
-def _projections(table, conn, rng, idx, pres, posts, ws, ds):
-    """Within one column: the synapses of every listed ``"PRE->POST"`` projection, none elsewhere."""
+def _projection_table(table, conn, rng, dtype, tau) -> Synapses:
+    """The synapses of ``connectivity(projections=...)`` in row order, built one presynaptic population
+    at a time: its projections are drawn grouped by presynaptic neuron and placed by a counting scatter
+    (:func:`~jaxfne.projections.merge_by_pre`, no sort); the blocks are then copied into one table and
+    released one by one, so the peak stays near one table plus one population's synapses."""
+    from .projections import merge_by_pre
+
+    n = table.n
+    blocks = []
+    for col in dict.fromkeys(table.column.tolist()):
+        idx = np.flatnonzero(table.column == col)
+        for pre_pop in dict.fromkeys(table.population[idx].tolist()):
+            parts: list = []
+            _projections(table, conn, rng, idx, pre_pop, parts, dtype)
+            if parts:
+                blocks.append(merge_by_pre(n, parts)[:4])
+    total = sum(b[0].size for b in blocks)
+    out = [np.empty(total, np.int32), np.empty(total, np.int32), np.empty(total, dtype), np.empty(total, dtype)]
+    at = 0
+    while blocks:
+        block = blocks.pop(0)
+        m = block[0].size
+        if m and at and block[0][0] < out[0][at - 1]:
+            raise AssertionError("projection blocks out of presynaptic order")
+        for o, a in zip(out, block):
+            o[at:at + m] = a
+        at += m
+        del block
+    syn = Synapses(n=n, pre=out[0], post=out[1], weight=out[2], delay_ms=out[3], synapse=conn["synapse"], tau_ms=tau)
+    return syn
+
+
+def _projections(table, conn, rng, idx, pre_pop, parts, dtype):
+    """Within one column: the synapses ``(pre, post, weight, delay_ms)`` of every listed projection
+    from ``pre_pop``, appended to ``parts`` in postsynaptic population order, each grouped by
+    presynaptic neuron."""
     from . import projections as rules
 
     pops = list(dict.fromkeys(table.population[idx].tolist()))
     members = {p: idx[table.population[idx] == p] for p in pops}
     dt_floor = conn["delay_floor_ms"]
-    for pre_pop in pops:
-        for post_pop in pops:
-            pj = _projection_of(conn["projections"], pre_pop, post_pop)
-            if pj is None:
-                continue
-            pj = {**S.PROJECTION_DEFAULTS, **pj}
-            src, dst = members[pre_pop], members[post_pop]
-            same = pre_pop == post_pop
-            auto = bool(conn["autapses"])
-            if pj["rule"] == "pairwise_bernoulli":
-                a, b = rules.pairwise_bernoulli(rng, src.size, dst.size, pj["p"], autapses=auto, same_population=same)
-            elif pj["rule"] == "fixed_indegree":
-                a, b = rules.fixed_indegree(rng, src.size, dst.size, int(pj["K"]), multapses=True, autapses=auto,
+    for post_pop in pops:
+        pj = _projection_of(conn["projections"], pre_pop, post_pop)
+        if pj is None:
+            continue
+        pj = {**S.PROJECTION_DEFAULTS, **pj}
+        src, dst = members[pre_pop], members[post_pop]
+        same = pre_pop == post_pop
+        auto = bool(conn["autapses"])
+        if pj["rule"] == "pairwise_bernoulli":
+            a, b = rules.pairwise_bernoulli(rng, src.size, dst.size, pj["p"], autapses=auto, same_population=same)
+        elif pj["rule"] == "fixed_indegree":
+            a, b = rules.fixed_indegree(rng, src.size, dst.size, int(pj["K"]), multapses=True, autapses=auto,
+                                        same_population=same)
+            order = np.argsort(a, kind="stable")  # grouped by post: regroup by pre
+            a, b = a[order], b[order]
+        else:
+            a, b = rules.fixed_total_number(rng, src.size, dst.size, int(pj["N_syn"]), autapses=auto,
                                             same_population=same)
-            else:
-                a, b = rules.fixed_total_number(rng, src.size, dst.size, int(pj["N_syn"]), autapses=auto,
-                                                same_population=same)
-            pres.append(src[a]); posts.append(dst[b])
-            ws.append(rules.normal_sign_kept(rng, a.size, pj["weight"], pj["weight_rel_sd"], dtype=np.float64))
-            ds.append(rules.truncated_normal_delays(rng, a.size, pj["delay_ms"], pj["delay_sd_ms"], low_ms=dt_floor,
-                                                    dtype=np.float64))
+        w = rules.normal_sign_kept(rng, a.size, pj["weight"], pj["weight_rel_sd"], dtype=dtype)
+        d = rules.truncated_normal_delays(rng, a.size, pj["delay_ms"], pj["delay_sd_ms"], low_ms=dt_floor, dtype=dtype)
+        parts.append((_globalise(a, src), _globalise(b, dst), w, d))
+
+
+def _globalise(local: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """Population-local indices -> neuron indices (int32), in place when the population is contiguous."""
+    if local.size and members[-1] - members[0] + 1 == members.size:
+        local += np.int32(members[0])
+        return local
+    return members[local].astype(np.int32)
 
 
 def _between_columns(table, conn, rng, pres, posts, ws, ds):

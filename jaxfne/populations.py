@@ -97,6 +97,9 @@ def _layer_sizes(col: dict) -> np.ndarray:
 
 def _type_counts(col: dict, sizes: np.ndarray, cell_types: dict) -> list[tuple[int, int]]:
     """(n_E, n_I) per layer of one column."""
+    if col.get("population_sizes"):
+        ps = col["population_sizes"]
+        return [(int(ps.get(f"{lab}E", 0)), int(ps.get(f"{lab}I", 0))) for lab in col["layers"]]
     fr = cell_types["fractions"]
     per_layer = cell_types.get("per_layer") or {}
     counts_given = all(isinstance(v, int) for v in fr.values()) and sum(fr.values()) > 1
@@ -146,7 +149,8 @@ def build_neuron_table(cfg: Configuration, rng: np.random.Generator) -> NeuronTa
     cell_type = np.array(rows["cell_type"], dtype=object)
     population = np.array([f"{c}:{l}{t}" for c, l, t in zip(column, layer, cell_type)], dtype=object)
     pops = tuple(dict.fromkeys(population.tolist()))
-    pop_index = np.array([pops.index(p) for p in population], dtype=np.int32)
+    where = {p: i for i, p in enumerate(pops)}
+    pop_index = np.array([where[p] for p in population], dtype=np.int32)
     depth_um = np.concatenate(depth) if depth else np.zeros(0)
     xy_arr = np.concatenate(xy) if xy else np.zeros((0, 2))
     xyz = np.concatenate([xy_arr, -depth_um[:, None]], axis=1)

@@ -18,7 +18,7 @@ import numpy as np
 
 __all__ = [
     "estimate_bytes", "expected_total_number", "fixed_indegree", "fixed_total_number",
-    "normal_sign_kept", "pairwise_bernoulli", "sort_by_pre", "truncated_normal_delays",
+    "merge_by_pre", "normal_sign_kept", "pairwise_bernoulli", "sort_by_pre", "truncated_normal_delays",
 ]
 
 _CHUNK = 1 << 22  # numbers per vectorised block (32 MiB of int64/float64)
@@ -176,26 +176,34 @@ def fixed_indegree(rng, n_pre, n_post, K, *, multapses=True, autapses=True, same
 def fixed_total_number(rng, n_pre, n_post, n_syn, *, autapses=True, same_population=False):
     """NEST's ``fixed_total_number`` with multapses: ``n_syn`` independent uniform (pre, post) pairs.
 
-    Without autapses in a population onto itself, pairs with ``pre == post`` are redrawn (both
-    ends), i.e. each synapse is uniform over the :math:`n(n-1)` off-diagonal pairs.
+    Drawn grouped by the presynaptic neuron, without a sort: the number of synapses of each
+    presynaptic neuron is multinomial (``n_syn`` trials, equal odds), which is the law of the
+    presynaptic ends of ``n_syn`` independent uniform pairs, and each synapse's target is uniform
+    and independent. Without autapses in a population onto itself the target of neuron ``i`` is
+    uniform over the :math:`n - 1` others (:math:`j \\mapsto j + [j \\ge i]`), i.e. each synapse is
+    uniform over the :math:`n(n-1)` off-diagonal pairs.
 
     Returns
     -------
     pre, post : ndarray of int32
-        In draw order; use :func:`sort_by_pre` for (pre, post) order.
+        ``pre`` non-decreasing; the targets of one presynaptic neuron in draw order.
     """
     rng, n_pre, n_post, skip = _setup(rng, n_pre, n_post, autapses, same_population)
     n_syn = _count("n_syn", n_syn, hi=2**62)
     if n_syn and (n_pre == 0 or n_post == 0 or (skip and n_pre < 2)):
         raise _bad("n_syn", n_syn, f"0 when no admissible pair exists (n_pre={n_pre}, n_post={n_post})")
-    pre = rng.integers(0, max(n_pre, 1), n_syn, dtype=np.int32)
-    post = rng.integers(0, max(n_post, 1), n_syn, dtype=np.int32)
-    if skip:
-        bad = np.flatnonzero(pre == post)
-        while bad.size:
-            pre[bad] = rng.integers(0, n_pre, bad.size, dtype=np.int32)
-            post[bad] = rng.integers(0, n_post, bad.size, dtype=np.int32)
-            bad = bad[pre[bad] == post[bad]]
+    if n_syn == 0:
+        return np.empty(0, np.int32), np.empty(0, np.int32)
+    counts = rng.multinomial(n_syn, np.full(n_pre, 1.0 / n_pre))
+    pre = np.repeat(np.arange(n_pre, dtype=np.int32), counts)
+    n_cand = n_post - 1 if skip else n_post
+    post = np.empty(n_syn, np.int32)
+    for s in range(0, n_syn, _CHUNK):
+        e = min(n_syn, s + _CHUNK)
+        j = rng.integers(0, n_cand, e - s, dtype=np.int32)
+        if skip:
+            j += j >= pre[s:e]
+        post[s:e] = j
     return pre, post
 
 
@@ -235,6 +243,54 @@ def sort_by_pre(pre, post, *arrays):
     else:
         order = np.lexsort((post, pre))
     return tuple(np.asarray(a)[order] for a in (pre, post, *arrays))
+
+
+def merge_by_pre(n, parts):
+    r"""Concatenate synapse tables and order them by presynaptic neuron, without a sort.
+
+    ``parts`` is a sequence of tuples ``(pre, *arrays)`` of equal-length arrays over global neuron
+    indices ``0 .. n-1``; each part must be grouped by pre (``pre`` non-decreasing; unsorted parts
+    are stably sorted first). The result equals a stable sort by ``pre`` of the concatenation: within
+    a presynaptic neuron, the synapses of earlier parts first, each part's in its own order. Each
+    synapse is placed by a counting scatter, :math:`O(	ext{synapses})`; the parts are released as
+    they are placed (pass a list and it is emptied).
+
+    Returns
+    -------
+    pre : ndarray of int32, arrays... (dtypes kept), row_start : ndarray of int64, [n + 1]
+    """
+    parts = parts if isinstance(parts, list) else list(parts)
+    if not parts:
+        return (np.empty(0, np.int32),) + (), np.zeros(n + 1, np.int64)
+    width = len(parts[0])
+    counts = [np.bincount(np.asarray(p[0]), minlength=n).astype(np.int64) for p in parts]
+    deg = np.sum(counts, axis=0) if counts else np.zeros(n, np.int64)
+    row_start = np.zeros(n + 1, np.int64)
+    np.cumsum(deg, out=row_start[1:])
+    total = int(row_start[-1])
+    out = [np.empty(total, np.int32)] + [np.empty(total, np.asarray(a).dtype) for a in parts[0][1:]]
+    offset = row_start[:-1].copy()  # next free slot of each row
+    while parts:
+        part = list(parts.pop(0))
+        c = counts.pop(0)
+        pre = np.asarray(part[0])
+        if pre.size > 1 and np.any(pre[1:] < pre[:-1]):
+            order = np.argsort(pre, kind="stable")
+            part = [np.asarray(a)[order] for a in part]
+            pre = part[0]
+        first = np.zeros(n, np.int64)  # index of each neuron's first synapse in this part
+        np.cumsum(c[:-1], out=first[1:])
+        for s in range(0, pre.size, _CHUNK):
+            e = min(pre.size, s + _CHUNK)
+            p_ = pre[s:e]
+            pos = offset[p_] + (np.arange(s, e) - first[p_])
+            for o, a in zip(out, part):
+                o[pos] = a[s:e]
+        offset += c
+        del part, pre
+    if len(out) != width:
+        raise _bad("parts", f"{width} arrays", "parts with the same arrays")
+    return (*out, row_start)
 
 
 def _fill_rejection(n, dtype, draw):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 import tracemalloc
 from decimal import Decimal, getcontext
 
@@ -42,15 +41,12 @@ def test_bernoulli_total_and_no_multapses(n_pre, n_post, p):
         assert_no_duplicates(pre, post, n_post)
 
 
-def test_bernoulli_large_is_fast_and_small():
+def test_bernoulli_large_is_small():
     n, p = 20_000, 0.1
     tracemalloc.start()
-    t0 = time.perf_counter()
     pre, post = P.pairwise_bernoulli(rng(1), n, n, p)
-    elapsed = time.perf_counter() - t0
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert elapsed < 8.0, f"{elapsed:.1f} s"
     assert peak < 640e6, f"peak {peak / 1e6:.0f} MB"  # output alone is 8 B x 4e7 = 320 MB
     assert abs(pre.size - n * n * p) <= 4 * math.sqrt(n * n * p * (1 - p))
     # output is in strictly increasing (pre, post) order, which rules out duplicate pairs cheaply
@@ -146,11 +142,33 @@ def test_fixed_total_number_marginals(autapses):
     assert stats.chisquare(np.bincount(post, minlength=70)).pvalue > 1e-4
 
 
-def test_fixed_total_number_speed():
-    t0 = time.perf_counter()
-    pre, post = P.fixed_total_number(rng(2), 20_683, 20_683, 30_000_000, autapses=False, same_population=True)
-    assert time.perf_counter() - t0 < 10.0
-    assert pre.size == 30_000_000
+def test_fixed_total_number_is_grouped_by_pre_and_pairs_are_uniform():
+    """Grouped by pre without a sort, and still n_syn independent uniform pairs: the pair counts of a
+    small table are multinomial over the admissible pairs (chi-square), none on the diagonal."""
+    n, n_syn = 12, 200_000
+    pre, post = P.fixed_total_number(rng(2), n, n, n_syn, autapses=False, same_population=True)
+    assert np.all(np.diff(pre) >= 0)
+    counts = np.bincount(pre * n + post, minlength=n * n).reshape(n, n)
+    assert np.all(np.diag(counts) == 0)
+    off = counts[~np.eye(n, dtype=bool)]
+    assert stats.chisquare(off).pvalue > 1e-4
+
+
+def test_merge_by_pre_equals_a_stable_sort_of_the_concatenation():
+    g = rng(5)
+    n = 60
+    parts = []
+    for _ in range(4):
+        a, b = P.fixed_total_number(g, n, n, 3000)
+        parts.append((a, b, g.random(a.size).astype(np.float32)))
+    parts.append((g.integers(0, n, 500).astype(np.int32), g.integers(0, n, 500).astype(np.int32),
+                  g.random(500).astype(np.float32)))  # an unsorted part
+    cat = [np.concatenate([p[i] for p in parts]) for i in range(3)]
+    order = np.argsort(cat[0], kind="stable")
+    pre, post, w, row_start = P.merge_by_pre(n, list(parts))
+    for got, ref in zip((pre, post, w), cat):
+        np.testing.assert_array_equal(got, ref[order])
+    np.testing.assert_array_equal(row_start, np.concatenate([[0], np.cumsum(np.bincount(cat[0], minlength=n))]))
 
 
 def test_sort_by_pre_orders_stably():

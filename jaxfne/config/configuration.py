@@ -133,6 +133,7 @@ class Configuration:
         layer_fractions: Mapping[str, float] | None = None,
         radius_um: float = 200.0,
         position_um: Sequence[float] = (0.0, 0.0),
+        population_sizes: Mapping[str, int] | None = None,
     ) -> Configuration:
         """Declare one cortical column.
 
@@ -154,6 +155,10 @@ class Configuration:
             Radius of the column's disc, µm (default 200, about a rodent barrel).
         position_um : (x, y)
             Lateral position of the column axis, µm.
+        population_sizes : dict, optional
+            Exact neuron counts per population, ``{"L2/3E": 20683, "L2/3I": 5834, ...}`` (layer label +
+            ``E``/``I``; missing ones are empty), summing to ``n``; then neither ``layer_fractions`` nor
+            :meth:`cell_types` split this column.
         """
         name = check_str("column.name", name)
         if ":" in name:  # populations are named COLUMN:LAYERTYPE
@@ -194,6 +199,12 @@ class Configuration:
             fr = [check_number(f"column.layer_fractions.{k}", v, lo=0) for k, v in layer_fractions.items()]
             if not math.isclose(sum(fr), 1.0, abs_tol=1e-9):
                 raise ConfigurationError("column.layer_fractions", dict(layer_fractions), "fractions summing to 1")
+        sizes = None
+        if population_sizes is not None:
+            sizes = _check_population_sizes(check_mapping("column.population_sizes", population_sizes), layers, n)
+            if layer_fractions is not None:
+                raise ConfigurationError("column.layer_fractions", dict(layer_fractions),
+                                         "null when population_sizes fixes every population's size")
         col = {
             "name": name,
             "layers": list(layers),
@@ -203,7 +214,10 @@ class Configuration:
             "radius_um": radius_um,
             "position_um": pos,
         }
-        self._check_counts_fit(self._data["cell_types"]["fractions"], col)
+        if sizes is None:
+            self._check_counts_fit(self._data["cell_types"]["fractions"], col)
+        else:  # only then a key: configurations without it keep their hash
+            col["population_sizes"] = sizes
         return self._with("columns", self._data["columns"] + [col])
 
     def cell_types(
@@ -221,7 +235,8 @@ class Configuration:
         """
         fr = self._check_type_map("cell_types", cell_type_map)
         for col in self._data["columns"]:
-            self._check_counts_fit(fr, col)
+            if not col.get("population_sizes"):
+                self._check_counts_fit(fr, col)
         pl = {}
         for lab, m in check_mapping("cell_types.per_layer", per_layer).items():
             f = self._check_type_map(f"cell_types.per_layer.{lab}", m)
@@ -262,7 +277,9 @@ class Configuration:
         ``p``, ``indegree``, ``weights``, ``weight_scale``, ``weight_distribution``, ``weight_rel_sd``,
         ``synapse``, ``tau_syn_ms``, ``delay_ms``, ``delay_rel_sd``, ``delay_distribution``,
         ``autapses``, ``inter_column``, ``plasticity`` (pair-based STDP, off by default) and
-        ``propagation`` (``"event"``, ``"dense"`` or ``"auto"``: dense up to 128 neurons or with STDP).
+        ``propagation`` (``"event"``: one spike at a time, for the CPU; ``"batched"``: a step's spikes
+        gathered and scattered together, for GPUs; ``"dense"``; or ``"auto"``: dense up to 128 neurons or
+        with STDP, else batched on a GPU backend and event otherwise).
         """
         check_keys("connectivity", kwargs, tuple(S.CONNECTIVITY_DEFAULTS))
         c = dict(self._data["connectivity"])
@@ -279,6 +296,7 @@ class Configuration:
         scheme: str | None = None,
         drive: str = "preset",
         params: Mapping[str, float] | None = None,
+        per_population: Mapping[str, Mapping[str, Any]] | None = None,
         **options: Any,
     ) -> Configuration:
         """Set the neuron model family and its literature preset.
@@ -305,6 +323,11 @@ class Configuration:
             (``izhikevich``: ``a``, ``b``, ``c``, ``d``, ``v_peak``, ...; ``iaf_psc_exp``: ``C_m`` pF,
             ``tau_m`` ms, ``t_ref`` ms, ``E_L``, ``V_reset``, ``V_th`` mV, ``I_e`` pA,
             ``tau_syn_ex``, ``tau_syn_in`` ms, ``V_m0`` mV).
+        per_population : dict, optional
+            Parameters of one population, ``{"L2/3E": {"I_e": 501.0, "V_m0": {"mean": -68.28, "sd": 5.36}}}``
+            (keys ``LAYERTYPE`` or ``COLUMN:LAYERTYPE``, checked against the populations at
+            :func:`~jaxfne.construct`): a number sets the parameter, ``{"mean", "sd"}`` draws it per
+            neuron from a normal distribution with the network seed (after ``params``).
         **options
             Family options. ``izhikevich``: ``capacitance_pF`` (default 100): its equations are per
             unit capacitance (currents in mV/ms = pA/pF); currents are reported in pA as
@@ -332,8 +355,11 @@ class Configuration:
         bounds = {p.name: p for p in fam.parameters}
         prm = {k: check_number(f"emitter.params.{k}", v, lo=bounds[k].lo, hi=bounds[k].hi,
                                lo_open=bounds[k].lo_open) for k, v in prm.items()}
+        pp = _check_per_population(check_mapping("emitter.per_population", per_population), bounds)
         em = {"family": family, "preset": preset, "per_type": pt, "scheme": scheme, "drive": drive, **opts,
               "params": prm}
+        if pp:  # only then a key: configurations without it keep their hash
+            em["per_population"] = pp
         fam.check_emitter(preset, pt, em)
         return self._with("emitter", em)
 
@@ -509,6 +535,39 @@ def _apply(method, field: str, spec: Any, required: tuple, renamed: Mapping[str,
         if spec.get(key) is None:
             raise ConfigurationError(f"{field}.{(renamed or {}).get(key, key)}", None, "a value (required)")
     return method(**spec)
+
+
+def _check_per_population(pp: Mapping[str, Any], bounds: Mapping[str, Any]) -> dict:
+    """``{population: {parameter: number | {"mean", "sd"}}}`` with the family's names and bounds."""
+    out = {}
+    for pop, spec in pp.items():
+        field = f"emitter.per_population.{pop}"
+        check_str(field, pop)
+        spec = check_mapping(field, spec, none_ok=False)
+        check_keys(field, spec, tuple(bounds))
+        entry = {}
+        for name, v in spec.items():
+            b, f = bounds[name], f"{field}.{name}"
+            if isinstance(v, Mapping):
+                check_keys(f, v, ("mean", "sd"))
+                if "mean" not in v:
+                    raise ConfigurationError(f"{f}.mean", None, "a value (required with sd)")
+                entry[name] = {"mean": check_number(f"{f}.mean", v["mean"], lo=b.lo, hi=b.hi, lo_open=b.lo_open),
+                               "sd": check_number(f"{f}.sd", v.get("sd", 0.0), lo=0)}
+            else:
+                entry[name] = check_number(f, v, lo=b.lo, hi=b.hi, lo_open=b.lo_open)
+        out[pop] = entry
+    return out
+
+
+def _check_population_sizes(sizes: Mapping[str, Any], layers: Sequence[str], n: int) -> dict:
+    """``{layer + "E"/"I": count}`` over the column's layers, counts >= 0 summing to ``n``."""
+    known = tuple(f"{lab}{t}" for lab in layers for t in "EI")
+    check_keys("column.population_sizes", sizes, known)
+    out = {k: check_int(f"column.population_sizes.{k}", sizes[k], lo=0) for k in known if k in sizes}
+    if sum(out.values()) != n:
+        raise ConfigurationError("column.population_sizes", dict(sizes), f"counts summing to n={n}")
+    return out
 
 
 def _is_counts(fr: Mapping[str, float]) -> bool:

@@ -62,7 +62,7 @@ CONNECTIVITY_RULES = ("auto", "izhikevich2003", "pairwise_bernoulli", "fixed_ind
 SYNAPSE_KINDS = ("exponential", "delta")
 WEIGHT_DISTRIBUTIONS = ("constant", "normal", "lognormal", "uniform")
 DELAY_DISTRIBUTIONS = ("constant", "normal", "uniform")
-PROPAGATION = ("auto", "event", "dense")
+PROPAGATION = ("auto", "event", "batched", "dense")
 
 #: Documented defaults of ``Configuration.connectivity()``; "auto" picks the emitter preset's own
 #: connectivity when it has one (``cortical_eig`` -> Izhikevich 2003 all-to-all), else these values.
@@ -100,7 +100,7 @@ PROJECTION_RULES = ("pairwise_bernoulli", "fixed_indegree", "fixed_total_number"
 
 #: Defaults of one entry of ``connectivity(projections={...})``: weight in the family's current unit
 #: (iaf_psc_exp: pA; the sign must match the presynaptic type), normal with relative SD and the sign
-#: kept (redrawn), delay truncated normal never below the step.
+#: kept (redrawn), delay normal redrawn below half a step and rounded to at least one step (PD14).
 PROJECTION_DEFAULTS = {
     "rule": "pairwise_bernoulli",
     "p": None,

@@ -14,8 +14,9 @@ from .rng import wrap_key
 __all__ = ["draws", "external", "poisson_kmax"]
 
 
-def draws(ds, n: int, dt: float, dtype, params: dict, key, steps) -> dict:
-    """Per-step Gaussian and Poisson input, ``z[T, N]`` and ``pc[T, P, N]``.
+def draws(ds, n: int, dt: float, dtype, params: dict, struct: dict, key, steps) -> dict:
+    """Per-step Gaussian and Poisson input, ``z[T, N]`` and ``pc[T, P, N]`` (``pc[T, N]`` when every
+    neuron gets at most one Poisson drive: one uniform per neuron and step, not one per drive).
 
     ``key`` is raw ``uint32[2]`` threefry key data; the draws are those of ``jax.random`` with it, made by
     :data:`jaxfne.engine.rng.THREEFRY` (the same numbers, compiled without the rolled CPU loop), except
@@ -33,11 +34,16 @@ def draws(ds, n: int, dt: float, dtype, params: dict, key, steps) -> dict:
         shape = (ds.n_poisson, n)
         if ds.poisson_kmax:
             # inverse CDF: X = #{j < kmax : u > F(j)}, exact up to a tail below the uniform's resolution
-            u = jax.vmap(lambda k: jax.random.uniform(jax.random.fold_in(kp, k), shape, dtype))(steps)
             j = jnp.arange(ds.poisson_kmax, dtype=dtype)
             logpmf = j[None, :] * jnp.log(lam)[:, None] - lam[:, None] - jax.scipy.special.gammaln(j + 1.0)[None, :]
             cdf = jnp.cumsum(jnp.exp(logpmf), axis=1)  # [P, K]
-            out["pc"] = jnp.sum(u[..., None] > cdf[None, :, None, :], axis=-1).astype(dtype)
+            if ds.poisson_disjoint:  # each neuron's own drive's CDF; no drive: an infinite CDF, count 0
+                cdf_n = jnp.concatenate([cdf, jnp.full((1, ds.poisson_kmax), jnp.inf, dtype)])[struct["poisson_of"]]
+                u = jax.vmap(lambda k: jax.random.uniform(jax.random.fold_in(kp, k), (n,), dtype))(steps)
+                out["pc"] = jnp.sum(u[..., None] > cdf_n[None], axis=-1).astype(dtype)
+            else:
+                u = jax.vmap(lambda k: jax.random.uniform(jax.random.fold_in(kp, k), shape, dtype))(steps)
+                out["pc"] = jnp.sum(u[..., None] > cdf[None, :, None, :], axis=-1).astype(dtype)
         else:
             kp = jax.random.fold_in(raw, 1)
             out["pc"] = jax.vmap(lambda k: jax.random.poisson(jax.random.fold_in(kp, k), lam[:, None], shape))(steps).astype(dtype)
@@ -65,8 +71,11 @@ def external(ds, n: int, dt: float, dtype, params: dict, struct: dict, xs: dict)
     win = xs["wave"]
     gauss_on = win[ds.n_wave:ds.n_wave + ds.n_gauss]
     poisson_on = win[ds.n_wave + ds.n_gauss:]
-    p_in = xs["pc"] * (params["poisson_weight"] * poisson_on)[:, None] * struct["poisson_mask"] if ds.n_poisson \
-        else jnp.zeros((0, n), dtype)
+    if not ds.n_poisson:
+        p_in = jnp.zeros((0, n), dtype)
+    else:
+        pc = xs["pc"][None, :] if ds.poisson_disjoint and ds.poisson_kmax else xs["pc"]
+        p_in = pc * (params["poisson_weight"] * poisson_on)[:, None] * struct["poisson_mask"]
     i_ext = jnp.zeros(n, dtype)
     if ds.n_wave:
         i_ext = i_ext + (win[:ds.n_wave] * params["stim_gain"]) @ struct["wave_mask"]

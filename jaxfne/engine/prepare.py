@@ -11,7 +11,10 @@ from ..propagation.base import PropagationStatic
 from .drive import poisson_kmax
 from .static import DriveStatic, Static
 
-__all__ = ["prepare"]
+__all__ = ["BATCH_CAPACITY", "prepare"]
+
+#: Spikes per gather-and-scatter batch of the ``batched`` kernel: a step with more loops over batches.
+BATCH_CAPACITY = 128
 
 
 def prepare(model, dt_ms: float, params: dict | None = None, *, float_spikes: bool = False):
@@ -59,6 +62,17 @@ def physical_memory_bytes() -> float:
         return float("inf")
 
 
+def _poisson_disjoint(struct: dict, n_poisson: int) -> bool:
+    """Every neuron gets at most one Poisson drive; then ``struct["poisson_of"]`` says which (P = none)."""
+    if not n_poisson:
+        return False
+    mask = np.asarray(struct["poisson_mask"]) > 0
+    if np.any(mask.sum(axis=0) > 1):
+        return False
+    struct["poisson_of"] = jnp.asarray(np.where(mask.any(axis=0), np.argmax(mask, axis=0), n_poisson).astype(np.int32))
+    return True
+
+
 def _build(model, dt_ms: float):
     ms = model.static
     syn = model.synapses
@@ -66,15 +80,17 @@ def _build(model, dt_ms: float):
     _check_delay_memory(model, dt_ms)
     steps = syn.delay_steps(dt_ms) if syn.count else np.ones(1, np.int32)
     uniform = int(steps[0]) if ms.uniform_delay else 0
-    if ms.propagation == "event":
-        struct["delays"] = jnp.asarray(syn.delay_rows(dt_ms, steps))
+    if ms.propagation in ("event", "batched"):
+        struct["delays"] = jnp.asarray(syn.flat_delays(dt_ms, steps))
     elif ms.propagation == "dense" and not uniform:
         _, delays = syn.to_dense(dt_ms)
         struct["delays"] = jnp.asarray(delays)
     prop = PropagationStatic(kind=ms.propagation, n=ms.n, d_len=int(steps.max()) + 1, uniform_delay=uniform,
-                             full_rows=ms.full_rows, gains=ms.gains)
+                             full_rows=ms.full_rows, gains=ms.gains, row_width=syn.row_width if syn.count else 1,
+                             capacity=min(ms.n, BATCH_CAPACITY))
     static = Static(n=ms.n, dt=float(dt_ms), dtype=ms.dtype, family=ms.family, scheme=ms.scheme,
                     synapse=ms.synapse, prop=prop,
-                    drive=DriveStatic(n_wave=ms.n_wave, n_gauss=ms.n_gauss, n_poisson=ms.n_poisson),
+                    drive=DriveStatic(n_wave=ms.n_wave, n_gauss=ms.n_gauss, n_poisson=ms.n_poisson,
+                                      poisson_disjoint=_poisson_disjoint(struct, ms.n_poisson)),
                     record=ms.record, plastic=ms.plastic)
     return static, struct

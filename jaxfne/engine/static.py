@@ -21,6 +21,7 @@ class DriveStatic:
     n_gauss: int
     n_poisson: int
     poisson_kmax: int = 0  # >0: inverse-CDF Poisson sampling over counts 0..kmax-1
+    poisson_disjoint: bool = False  # every neuron gets at most one Poisson drive: one count per neuron
 
 
 @dataclass(frozen=True)

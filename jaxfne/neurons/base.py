@@ -93,6 +93,27 @@ class NeuronFamily(abc.ABC):
             out[k] = np.full(next(iter(prm.values())).shape, float(v))
         return out
 
+    def apply_per_population(self, prm: dict[str, np.ndarray], per_population: dict, population: np.ndarray,
+                             rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """Set or draw parameters of single populations (``emitter.per_population``); ``population``
+        holds each neuron's ``COLUMN:LAYERTYPE``. A ``{"mean", "sd"}`` value is drawn per neuron."""
+        from ..errors import ConfigurationError
+
+        out = {k: np.array(v, float) for k, v in prm.items()}
+        short = np.array([p.split(":", 1)[1] for p in population.tolist()], dtype=object)
+        for pop, spec in per_population.items():
+            mask = (population == pop) if ":" in pop else (short == pop)
+            if not mask.any():
+                known = sorted(set(short.tolist())) + sorted(set(population.tolist()))
+                raise ConfigurationError(f"emitter.per_population.{pop}", spec,
+                                         "a population of the model: " + ", ".join(known))
+            for name, v in spec.items():
+                if isinstance(v, dict):
+                    out[name][mask] = rng.normal(v["mean"], v["sd"], int(mask.sum())) if v["sd"] else v["mean"]
+                else:
+                    out[name][mask] = float(v)
+        return out
+
     def preset_drive(self, preset: str, per_type: dict) -> PresetDrive:
         """The preset's published input protocol (``drive="preset"``); none by default."""
         return PresetDrive(waves={}, gauss={})

@@ -3,14 +3,18 @@
 ``izhikevich``: the 20 neuro-computational features of Izhikevich (2004), the cell classes of
 Izhikevich (2003) and the heterogeneous 2003 network ``cortical_eig``. ``iaf_psc_exp``: NEST's
 defaults and the neuron of Potjans & Diesmann (2014). ``layers``: default laminar depths and
-relative layer sizes.
+relative layer sizes. ``potjans_diesmann_2014``: the Potjans & Diesmann (2014) microcircuit as a
+configuration factory.
 """
 
 from __future__ import annotations
 
 from . import cortical_eig as cortical_eig, iaf_psc_exp as iaf_psc_exp, izhikevich as izhikevich, layers as layers
+from . import potjans_diesmann as potjans_diesmann
+from .potjans_diesmann import potjans_diesmann_2014 as potjans_diesmann_2014
 
-__all__ = ["cortical_eig", "iaf_psc_exp", "izhikevich", "layers", "emitter_preset_names"]
+__all__ = ["cortical_eig", "iaf_psc_exp", "izhikevich", "layers", "potjans_diesmann", "potjans_diesmann_2014",
+           "emitter_preset_names"]
 
 
 def emitter_preset_names(family: str) -> tuple[str, ...]:

@@ -20,12 +20,14 @@ __all__ = ["Propagation", "PropagationStatic"]
 class PropagationStatic:
     """Shape- and branch-determining facts of the delivery (part of the compilation key)."""
 
-    kind: str  # "event" | "dense" | "none"
+    kind: str  # "event" | "batched" | "dense" | "none"
     n: int
     d_len: int  # ring-buffer / history length in steps
     uniform_delay: int  # steps; 0 = heterogeneous
     full_rows: bool  # every row targets all neurons in order
     gains: bool  # per-projection gains applied
+    row_width: int = 1  # the largest out-degree: the window of the flat synapse table read per spike
+    capacity: int = 1  # spikes per gather-and-scatter batch of the "batched" kernel
 
     @property
     def row_slices(self) -> bool:

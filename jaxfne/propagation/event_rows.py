@@ -1,11 +1,13 @@
-"""Event-driven propagation over padded out-rows, for the CPU.
+"""Event-driven propagation over the flat synapse table, for the CPU.
 
-Padded out-rows (targets, weights, delays per presynaptic neuron). Each step visits the neurons that
-spiked, one ``lax.while_loop`` iteration each, and scatters their rows into a ring buffer of future
-arrivals ``[2, D, N + 1]`` (column N absorbs padding). Cost follows the number of spikes; no spike is
-ever dropped, however many fire in one step. When every row targets all neurons in order and delays
-are uniform (the Izhikevich 2003 network), a row is added to the buffer as a contiguous slice instead
-of scattered. Reverse-mode ``jax.grad`` cannot pass a ``while_loop``: differentiate with ``dense``.
+The synapses are one table in row order (targets, weights, delays per presynaptic neuron; int32,
+the model's float, uint8 delay steps up to 255). Each step lists its spiking neurons once, then
+visits them, one ``lax.while_loop`` iteration each, and scatters their rows into a ring buffer of
+future arrivals ``[2, D, N + 1]`` (column N absorbs the window's entries beyond a row). Cost
+follows the number of synaptic events plus O(N) per step; no spike is ever dropped, however many
+fire in one step. When every row targets all neurons in order and delays are uniform (the
+Izhikevich 2003 network), a row is added to the buffer as a contiguous slice instead of scattered.
+Reverse-mode ``jax.grad`` cannot pass a ``while_loop``: differentiate with ``dense``.
 """
 
 from __future__ import annotations
@@ -32,9 +34,10 @@ class EventRows(Propagation):
         """Read and clear the arrivals of step ``k``."""
         buf = state["buf"]
         slot = k % ps.d_len
-        arr = lax.dynamic_index_in_dim(buf, slot, axis=1, keepdims=False)[:, :ps.n]
-        buf = lax.dynamic_update_index_in_dim(buf, jnp.zeros((2, buf.shape[-1]), buf.dtype), slot, axis=1)
-        return {"buf": buf}, arr
+        arr = lax.cond(k >= 0, lambda b: lax.dynamic_index_in_dim(b, slot, axis=1, keepdims=False),
+                       lambda b: jnp.zeros((2, b.shape[-1]), b.dtype), buf)
+        buf = buf.at[:, slot, :].add(-arr)
+        return {"buf": buf}, arr[:, :ps.n]
 
     def propagate(self, ps, state, s, k, weights, params, struct):
         """Schedule the arrivals of the spikes ``s``.
@@ -46,7 +49,7 @@ class EventRows(Propagation):
         gain = params["gain"] if ps.gains else jnp.zeros((0, 0), weights.dtype)
         kernel = _event_kernel(ps)
         buf = kernel(state["buf"], s, k, struct["targets"], weights, params["weight_scale"], struct["delays"],
-                     struct["is_exc"], struct["pop_index"], gain)
+                     struct["row_start"], struct["is_exc"], struct["pop_index"], gain)
         return {"buf": buf}
 
 
@@ -70,36 +73,37 @@ def _event_kernel(ps: PropagationStatic):
     return kernel
 
 
-def _propagate_one(buf, s, k, targets, weights, scale, delays, is_exc, pop_index, gain, *, ps: PropagationStatic):
+def _propagate_one(buf, s, k, targets, weights, scale, delays, row_start, is_exc, pop_index, gain, *,
+                   ps: PropagationStatic):
     """Schedule the arrivals of the spikes ``s`` (0/1 floats, [N]) emitted at step ``k``.
 
-    ``weights`` are the padded out-rows and ``scale`` the global weight scale, applied per visited row
-    (scaling the whole table would cost a pass over it every step), as are the per-projection gains.
+    The synapses are one flat table in row order (``targets``, ``weights``, ``delays``; neuron ``j``'s
+    row is ``row_start[j]:row_start[j + 1]``), padded at the end by ``row_width`` entries so that a
+    window of ``row_width`` entries from any row start lies inside it; the window's entries beyond the
+    row are sent to the padding column ``N`` with weight 0. ``scale`` (the global weight scale) and
+    the per-projection gains are applied per visited row (scaling the whole table would cost a pass
+    over it every step).
 
-    One ``while_loop`` iteration per spiking neuron, in increasing index order: the next one is the
-    smallest spiking index above the last (a plain ``min`` reduction, which XLA vectorises, unlike
-    ``argmax``), and its row is sliced (a contiguous copy, much cheaper on CPU than a multi-row gather).
-    With ``row_slices`` (every row targets all neurons, in order, and the delay is uniform; the buffer
-    then has no padding column) the rows are summed per channel in a local ``[2, N]`` accumulator and
-    written to the ring buffer once; the slot written is empty (each step owns one), so the sums are
-    those of adding the rows to the buffer one by one. Otherwise each row is scattered into
-    ``buf[2, D, N + 1]`` at its targets and delays.
+    The step's spiking neurons are visited in increasing index order (:func:`spike_finder`: O(N)
+    once per step, then O(N / 128 + 128) per spike), one ``while_loop`` iteration each; it slices its window (a
+    contiguous copy, much cheaper on the CPU than a multi-row gather) and scatters it into
+    ``buf[2, D, N + 1]`` at its targets and delays. With ``row_slices`` (every row targets all neurons,
+    in order, and the delay is uniform; the buffer then has no padding column) the rows are summed
+    per channel in a local ``[2, N]`` accumulator and written to the ring buffer once; the slot
+    written is empty (each step owns one), so the sums are those of adding the rows one by one.
     """
-    n, d_len = ps.n, ps.d_len
-    spk = s > 0.5
-    count = jnp.sum(spk.astype(jnp.int32))
-    iota = lax.iota(jnp.int32, n)
+    n, d_len, width = ps.n, ps.d_len, ps.row_width
+    count, after = spike_finder(s)
     pop_padded = jnp.concatenate([pop_index, jnp.zeros(1, pop_index.dtype)]) if ps.gains else None
+    lane = lax.iota(jnp.int32, width)
 
     def visit(prev):
-        """The next spiking neuron after ``prev``, its scaled out-row and its channel (0 E, 1 I)."""
-        j = jnp.min(jnp.where(spk & (iota > prev), iota, n))
-        w = lax.dynamic_index_in_dim(weights, j, keepdims=False) * (s[j] * scale)
-        if ps.gains:
-            g_row = lax.dynamic_index_in_dim(gain, pop_index[j], keepdims=False)
-            post_pop = pop_index if ps.row_slices else pop_padded[lax.dynamic_index_in_dim(targets, j, keepdims=False)]
-            w = w * g_row[post_pop]
-        return j, w, jnp.where(is_exc[j], 0, 1).astype(jnp.int32)
+        """The spiking neuron after ``prev``: its window's start and length, its scaled weights and
+        channel (0 E, 1 I)."""
+        j = after(prev)
+        start = row_start[j]
+        w = lax.dynamic_slice(weights, (start,), (width,)) * (s[j] * scale)
+        return j, start, row_start[j + 1] - start, w, jnp.where(is_exc[j], 0, 1).astype(jnp.int32)
 
     def cond(carry):
         return carry[0] < count
@@ -107,7 +111,9 @@ def _propagate_one(buf, s, k, targets, weights, scale, delays, is_exc, pop_index
     if ps.row_slices:
         def add_row(carry):
             i, prev, acc = carry
-            j, w, c = visit(prev)
+            j, _, _, w, c = visit(prev)
+            if ps.gains:
+                w = w * lax.dynamic_index_in_dim(gain, pop_index[j], keepdims=False)[pop_index]
             acc = lax.dynamic_update_index_in_dim(acc, lax.dynamic_index_in_dim(acc, c, keepdims=False) + w, c, 0)
             return i + 1, j, acc
 
@@ -118,11 +124,62 @@ def _propagate_one(buf, s, k, targets, weights, scale, delays, is_exc, pop_index
 
     def body(carry):
         i, prev, b = carry
-        j, w, c = visit(prev)
-        tg = lax.dynamic_index_in_dim(targets, j, keepdims=False)
-        dl = lax.dynamic_index_in_dim(delays, j, keepdims=False)
+        j, start, length, w, c = visit(prev)
+        inside = lane < length
+        tg = jnp.where(inside, lax.dynamic_slice(targets, (start,), (width,)), n)
+        if ps.gains:
+            w = w * lax.dynamic_index_in_dim(gain, pop_index[j], keepdims=False)[pop_padded[tg]]
+        w = jnp.where(inside, w, 0)
+        dl = lax.dynamic_slice(delays, (start,), (width,)).astype(jnp.int32)
         flat = (c * d_len + (k + dl) % d_len) * (n + 1) + tg
         return i + 1, j, b.reshape(-1).at[flat].add(w).reshape(b.shape)
 
     _, _, buf = lax.while_loop(cond, body, (jnp.int32(0), jnp.int32(-1), buf))
     return buf
+
+
+#: Neurons per block of the two-level search for the next spiking neuron.
+FIND_BLOCK = 128
+
+
+def spike_finder(s):
+    """``(count, after)``: the number of spikes in ``s`` (0/1 floats, [N]) and a function giving the
+    smallest spiking index above ``prev`` (``N`` if none).
+
+    Two levels: one O(N) pass per step marks the blocks of :data:`FIND_BLOCK` neurons that hold a
+    spike; each query then scans the rest of ``prev``'s block and, if empty, finds the next marked
+    block and the first spike in it: O(N / FIND_BLOCK + FIND_BLOCK) per spike, not O(N) (plain
+    ``min`` reductions, which XLA vectorises, and no scatter).
+    """
+    spk = s > 0.5
+    n = spk.shape[0]
+    nb = -(-n // FIND_BLOCK)
+    blocks = jnp.concatenate([spk, jnp.zeros(nb * FIND_BLOCK - n, bool)]).reshape(nb, FIND_BLOCK)
+    marked = jnp.any(blocks, axis=1)
+    lane = lax.iota(jnp.int32, FIND_BLOCK)
+    block_ids = lax.iota(jnp.int32, nb)
+    big = jnp.int32(nb * FIND_BLOCK)
+
+    def first_in(b, above):
+        row = lax.dynamic_index_in_dim(blocks, jnp.minimum(b, nb - 1), keepdims=False)
+        idx = b * FIND_BLOCK + lane
+        return jnp.min(jnp.where(row & (idx > above) & (b < nb), idx, big))
+
+    def after(prev):
+        b0 = (prev + 1) // FIND_BLOCK
+        here = first_in(b0, prev)
+        b1 = jnp.min(jnp.where(marked & (block_ids > b0), block_ids, nb))
+        j = jnp.where(here < big, here, first_in(b1, prev))
+        return jnp.minimum(j, n)
+
+    return jnp.sum(spk.astype(jnp.int32)), after
+
+
+def spike_list(s):
+    """``(count, order)``: the number of spikes in ``s`` (0/1 floats, [N]) and the indices of the
+    spiking neurons in increasing order, padded with ``N`` (one cumulative sum and one scatter)."""
+    spk = s > 0.5
+    n = spk.shape[0]
+    pos = jnp.cumsum(spk.astype(jnp.int32)) - 1
+    order = jnp.full(n + 1, n, jnp.int32).at[jnp.where(spk, pos, n)].set(lax.iota(jnp.int32, n), mode="drop")
+    return jnp.sum(spk.astype(jnp.int32)), order
