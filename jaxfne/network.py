@@ -8,6 +8,8 @@ differentiated without a rebuild. Delays are stored in ms and turned into steps 
 from __future__ import annotations
 
 import functools
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +19,11 @@ from .errors import ConfigurationError
 from .populations import NeuronTable
 
 __all__ = ["Synapses", "build_synapses", "resolve_connectivity"]
+
+
+def _workers() -> int:
+    """Threads for drawing and converting large synapse tables (NumPy releases the GIL in them)."""
+    return max(1, min(8, os.cpu_count() or 1))
 
 
 @dataclass(frozen=True)
@@ -49,20 +56,32 @@ class Synapses:
         return int(self.pre.shape[0])
 
     def out_degree(self) -> np.ndarray:
-        return np.bincount(self.pre, minlength=self.n).astype(np.int32)
+        return np.diff(self.row_start).astype(np.int32)
 
-    def delay_steps(self, dt_ms: float) -> np.ndarray:
-        out = np.empty(self.count, np.int32)
-        for s in range(0, self.count, 1 << 22):  # in blocks: no float64 copy of a large table
+    def delay_steps(self, dt_ms: float, dtype=np.int32) -> np.ndarray:
+        """Delays in steps of ``dt_ms``, ``max(1, round(delay / dt))``, as ``dtype``."""
+        out = np.empty(self.count, dtype)
+        self._steps_into(out, dt_ms)
+        return out
+
+    def _steps_into(self, out: np.ndarray, dt_ms: float) -> None:
+        def block(s):  # in blocks (no float64 copy of a large table), spread over the cores
             e = min(self.count, s + (1 << 22))
             out[s:e] = np.maximum(1, np.rint(self.delay_ms[s:e].astype(np.float64) / dt_ms))
-        return out
+
+        with ThreadPoolExecutor(max_workers=_workers()) as pool:
+            list(pool.map(block, range(0, self.count, 1 << 22)))
+
+    def max_delay_steps(self, dt_ms: float) -> int:
+        """The longest delay in steps of ``dt_ms`` (1 without synapses)."""
+        return max(1, int(np.rint(float(np.max(self.delay_ms)) / dt_ms))) if self.count else 1
 
     @functools.cached_property
     def row_start(self) -> np.ndarray:
         """``row_start[N + 1]`` (int64): the synapses of neuron ``i`` are ``row_start[i]:row_start[i + 1]``."""
         out = np.zeros(self.n + 1, np.int64)
-        np.cumsum(np.bincount(self.pre, minlength=self.n), out=out[1:])
+        if self.count:
+            np.cumsum(np.bincount(self.pre, minlength=self.n), out=out[1:])
         return out
 
     @property
@@ -72,8 +91,16 @@ class Synapses:
 
     def _padded(self, values: np.ndarray, fill, dtype) -> np.ndarray:
         """``values`` in row order followed by ``row_width`` fill values, so that every row's window
-        ``[row_start[i], row_start[i] + row_width)`` lies inside the array."""
-        out = np.empty(self.count + self.row_width, dtype)
+        ``[row_start[i], row_start[i] + row_width)`` lies inside the array. When ``values`` is the front
+        of such an array already (the builder allocates the padding), that array, filled, not a copy."""
+        k = self.row_width
+        base = values.base
+        if (isinstance(base, np.ndarray) and base.dtype == np.dtype(dtype) and base.ndim == 1
+                and base.size >= self.count + k
+                and base.__array_interface__["data"][0] == values.__array_interface__["data"][0]):
+            base[self.count:self.count + k] = fill
+            return base[:self.count + k]
+        out = np.empty(self.count + k, dtype)
         out[:self.count] = values
         out[self.count:] = fill
         return out
@@ -86,13 +113,14 @@ class Synapses:
         """Weights in row order (``dtype``, default that of :attr:`weight`), then ``row_width`` zeros."""
         return self._padded(self.weight, 0, self.weight.dtype if dtype is None else dtype)
 
-    def flat_delays(self, dt_ms: float, steps: np.ndarray | None = None) -> np.ndarray:
+    def flat_delays(self, dt_ms: float) -> np.ndarray:
         """Delays in steps of ``dt_ms`` in row order, in the smallest unsigned type that holds them
-        (uint8 up to 255 steps), then ``row_width`` ones; ``steps``: :meth:`delay_steps` if known."""
-        steps = self.delay_steps(dt_ms) if steps is None else steps
-        top = int(steps.max()) if steps.size else 1
+        (uint8 up to 255 steps), then ``row_width`` ones."""
+        top = self.max_delay_steps(dt_ms)
         dtype = np.uint8 if top <= np.iinfo(np.uint8).max else np.uint16 if top <= np.iinfo(np.uint16).max else np.int32
-        return self._padded(steps, 1, dtype)
+        out = np.ones(self.count + self.row_width, dtype)
+        self._steps_into(out, dt_ms)
+        return out
 
     def to_dense(self, dt_ms: float) -> tuple[np.ndarray, np.ndarray]:
         """Dense ``W[pre, post]`` and delays ``D[pre, post]`` (steps); multapses are summed."""
@@ -369,6 +397,9 @@ def _projection_table(table, conn, rng, dtype, tau) -> Synapses:
     released one by one, so the peak stays near one table plus one population's synapses."""
     from .projections import merge_by_pre
 
+    fast = _fixed_total_rows(table, conn, rng, dtype, tau)
+    if fast is not None:
+        return fast
     n = table.n
     blocks = []
     for col in dict.fromkeys(table.column.tolist()):
@@ -392,6 +423,116 @@ def _projection_table(table, conn, rng, dtype, tau) -> Synapses:
         del block
     syn = Synapses(n=n, pre=out[0], post=out[1], weight=out[2], delay_ms=out[3], synapse=conn["synapse"], tau_ms=tau)
     return syn
+
+
+def _fixed_total_rows(table, conn, rng, dtype, tau) -> Synapses | None:
+    """All projections ``fixed_total_number`` (the Potjans-Diesmann case): the table drawn directly in
+    row order, without a scatter, sort or copy, or ``None`` when another rule is present.
+
+    Per presynaptic population, the synapse counts of each neuron onto each postsynaptic population are
+    multinomial (as :func:`~jaxfne.projections.fixed_total_number`); a row is its counts' segments in
+    postsynaptic population order, labelled by a one-byte projection index, and every synapse's target,
+    weight and delay is then drawn for its label in one vectorised pass (targets uniform, without the
+    neuron itself onto its own population when autapses are off; weights normal with the sign kept and
+    delays normal redrawn below ``delay_floor_ms``, as :func:`~jaxfne.projections.normal_sign_kept` and
+    :func:`~jaxfne.projections.truncated_normal_delays`).
+    """
+    n, low = table.n, float(conn["delay_floor_ms"])
+    plans = []
+    for col in dict.fromkeys(table.column.tolist()):
+        idx = np.flatnonzero(table.column == col)
+        pops = list(dict.fromkeys(table.population[idx].tolist()))
+        members = {p: idx[table.population[idx] == p] for p in pops}
+        if any(m[-1] - m[0] + 1 != m.size for m in members.values()):
+            return None
+        for pre_pop in pops:
+            projs = []
+            for post_pop in pops:
+                pj = _projection_of(conn["projections"], pre_pop, post_pop)
+                if pj is None:
+                    continue
+                pj = {**S.PROJECTION_DEFAULTS, **pj}
+                if pj["rule"] != "fixed_total_number" or (pj["delay_sd_ms"] > 0 and
+                                                          (low - pj["delay_ms"]) / pj["delay_sd_ms"] >= 0.5):
+                    return None
+                projs.append((members[post_pop], pj, pre_pop == post_pop and not conn["autapses"]))
+            if projs:
+                plans.append((members[pre_pop], projs))
+    from . import projections as rules
+
+    counts = [np.stack([rng.multinomial(int(pj["N_syn"]), np.full(src.size, 1.0 / src.size)) if pj["N_syn"]
+                        else np.zeros(src.size, np.int64) for _, pj, _ in projs], axis=1)  # [pre, projection]
+              for src, projs in plans]
+    deg = np.zeros(n, np.int64)
+    for (src, _), c in zip(plans, counts):
+        deg[src] = c.sum(axis=1)
+    total, width = int(deg.sum()), max(1, int(deg.max()) if n else 1)
+    # targets and weights with the event kernels' padding behind them (Synapses.flat_* fill it, no copy)
+    pre = np.empty(total, np.int32)
+    post = np.empty(total + width, np.int32)[:total]
+    weight = np.empty(total + width, dtype)[:total]
+    delay = np.empty(total, dtype)
+    draw_dtype = np.float32 if np.dtype(dtype) == np.float32 else np.float64
+    at = 0
+    for (src, projs), c in zip(plans, counts):
+        rows = c.sum(axis=1)
+        m = int(rows.sum())
+        pre[at:at + m] = np.repeat(src.astype(np.int32), rows)
+        label = np.repeat(np.tile(np.arange(len(projs), dtype=np.int8), src.size), c.ravel())
+        first = np.array([d[0] for d, _, _ in projs], np.int64)
+        n_cand = np.array([d.size - (1 if skip else 0) for d, _, skip in projs], np.int64)
+        skip = np.array([s_ for _, _, s_ in projs])
+        w_mean = np.array([pj["weight"] for _, pj, _ in projs], draw_dtype)
+        w_sd = np.abs(w_mean) * np.array([pj["weight_rel_sd"] for _, pj, _ in projs], draw_dtype)
+        d_mean = np.array([pj["delay_ms"] for _, pj, _ in projs], draw_dtype)
+        d_sd = np.array([pj["delay_sd_ms"] for _, pj, _ in projs], draw_dtype)
+        positive, spread = w_mean > 0, d_sd > 0
+
+        seeds = np.random.SeedSequence(int(rng.integers(2**63))).spawn(-(-m // rules._CHUNK))
+
+        def draw(s0, base=at, seeds=seeds, label=label, m=m):
+            """Targets, weights and delays of synapses ``s0 .. s0 + CHUNK`` of this block, from the
+            chunk's own generator (so the table does not depend on how chunks are spread over threads)."""
+            g = np.random.default_rng(seeds[s0 // rules._CHUNK])
+            e0 = min(m, s0 + rules._CHUNK)
+            lab = label[s0:e0].astype(np.intp)
+            nc = n_cand[lab]
+            j = np.minimum((g.random(e0 - s0) * nc).astype(np.int64), nc - 1)
+            if skip.any():
+                own = skip[lab]
+                j[own] += j[own] >= (pre[base + s0:base + e0][own] - first[lab[own]])
+            j += first[lab]
+            post[base + s0:base + e0] = j
+            weight[base + s0:base + e0] = _draw_kept(g, lab, w_mean, w_sd, draw_dtype,
+                                                     lambda x, lb: np.where(positive[lb], x < 0, x > 0))
+            delay[base + s0:base + e0] = _draw_kept(g, lab, d_mean, d_sd, draw_dtype,
+                                                    lambda x, lb: (x < low) & spread[lb])
+
+        with ThreadPoolExecutor(max_workers=_workers()) as pool:
+            list(pool.map(draw, range(0, m, rules._CHUNK)))
+        at += m
+    low_c = np.dtype(dtype).type(low)
+    if low_c < low:  # float rounding must not push a delay below the floor
+        low_c = np.nextafter(low_c, np.dtype(dtype).type(np.inf))
+    np.maximum(delay, low_c, out=delay)
+    syn = Synapses(n=n, pre=pre, post=post, weight=weight, delay_ms=delay, synapse=conn["synapse"], tau_ms=tau)
+    row_start = np.zeros(n + 1, np.int64)
+    np.cumsum(deg, out=row_start[1:])
+    syn.__dict__["row_start"] = row_start  # the cached property, known from the draw
+    return syn
+
+
+def _draw_kept(rng, lab, mean, sd, dtype, rejected):
+    """Normal values ``mean[lab] + sd[lab] z`` (``z`` drawn in ``dtype``), redrawn where ``rejected``."""
+    x = rng.standard_normal(lab.size, dtype=dtype)
+    x *= sd[lab]
+    x += mean[lab]
+    bad = np.flatnonzero(rejected(x, lab))
+    while bad.size:
+        lb = lab[bad]
+        x[bad] = mean[lb] + sd[lb] * rng.standard_normal(bad.size, dtype=dtype)
+        bad = bad[rejected(x[bad], lb)]
+    return x
 
 
 def _projections(table, conn, rng, idx, pre_pop, parts, dtype):

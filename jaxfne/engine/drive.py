@@ -37,10 +37,10 @@ def draws(ds, n: int, dt: float, dtype, params: dict, struct: dict, key, steps) 
             j = jnp.arange(ds.poisson_kmax, dtype=dtype)
             logpmf = j[None, :] * jnp.log(lam)[:, None] - lam[:, None] - jax.scipy.special.gammaln(j + 1.0)[None, :]
             cdf = jnp.cumsum(jnp.exp(logpmf), axis=1)  # [P, K]
-            if ds.poisson_disjoint:  # each neuron's own drive's CDF; no drive: an infinite CDF, count 0
-                cdf_n = jnp.concatenate([cdf, jnp.full((1, ds.poisson_kmax), jnp.inf, dtype)])[struct["poisson_of"]]
+            if ds.poisson_disjoint:
                 u = jax.vmap(lambda k: jax.random.uniform(jax.random.fold_in(kp, k), (n,), dtype))(steps)
-                out["pc"] = jnp.sum(u[..., None] > cdf_n[None], axis=-1).astype(dtype)
+                out["pc"] = _inverse_cdf_per_neuron(u, jnp.concatenate([lam, jnp.zeros(1, dtype)])[struct["poisson_of"]],
+                                                    ds.poisson_kmax)
             else:
                 u = jax.vmap(lambda k: jax.random.uniform(jax.random.fold_in(kp, k), shape, dtype))(steps)
                 out["pc"] = jnp.sum(u[..., None] > cdf[None, :, None, :], axis=-1).astype(dtype)
@@ -48,6 +48,20 @@ def draws(ds, n: int, dt: float, dtype, params: dict, struct: dict, key, steps) 
             kp = jax.random.fold_in(raw, 1)
             out["pc"] = jax.vmap(lambda k: jax.random.poisson(jax.random.fold_in(kp, k), lam[:, None], shape))(steps).astype(dtype)
     return out
+
+
+def _inverse_cdf_per_neuron(u, lam, kmax: int):
+    """Poisson counts ``#{j < kmax : u > F_lam(j)}`` with each neuron's own mean ``lam`` ([N]; 0 = no
+    drive, count 0): the CDF summed term by term (``p_j = p_{j-1} lam / j``), element by element, so
+    XLA fuses it into one pass over the neurons instead of gathering a ``[N, kmax]`` table."""
+    p = jnp.exp(-lam)
+    cdf = p
+    count = (u > cdf).astype(u.dtype)
+    for j in range(1, kmax):
+        p = p * lam / j
+        cdf = cdf + p
+        count = count + (u > cdf)
+    return count
 
 
 def poisson_kmax(rates_hz, n_inputs, dt_ms: float, limit: int = 64) -> int:

@@ -78,14 +78,14 @@ def _build(model, dt_ms: float):
     syn = model.synapses
     struct = dict(model.structure)
     _check_delay_memory(model, dt_ms)
-    steps = syn.delay_steps(dt_ms) if syn.count else np.ones(1, np.int32)
-    uniform = int(steps[0]) if ms.uniform_delay else 0
+    longest = syn.max_delay_steps(dt_ms)
+    uniform = longest if ms.uniform_delay else 0
     if ms.propagation in ("event", "batched"):
-        struct["delays"] = jnp.asarray(syn.flat_delays(dt_ms, steps))
+        struct["delays"] = jnp.asarray(syn.flat_delays(dt_ms))
     elif ms.propagation == "dense" and not uniform:
         _, delays = syn.to_dense(dt_ms)
         struct["delays"] = jnp.asarray(delays)
-    prop = PropagationStatic(kind=ms.propagation, n=ms.n, d_len=int(steps.max()) + 1, uniform_delay=uniform,
+    prop = PropagationStatic(kind=ms.propagation, n=ms.n, d_len=longest + 1, uniform_delay=uniform,
                              full_rows=ms.full_rows, gains=ms.gains, row_width=syn.row_width if syn.count else 1,
                              capacity=min(ms.n, BATCH_CAPACITY))
     static = Static(n=ms.n, dt=float(dt_ms), dtype=ms.dtype, family=ms.family, scheme=ms.scheme,
