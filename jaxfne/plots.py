@@ -67,7 +67,8 @@ def _units(da: xr.DataArray) -> str:
 
 def plot_raster(ds: xr.Dataset, *, seed_index: int = 0, t_window_ms: Sequence[float] | None = None,
                 title: str = "", rate_bin_ms: float = 5.0):
-    """Spike raster (neurons by depth below the pia) over the population rate (Hz, ``rate_bin_ms`` bins)."""
+    """Spike raster (neurons by depth below the pia) over the population rates (Hz per neuron,
+    ``rate_bin_ms`` bins; one line per population up to 12 populations, else the network's)."""
     fig, (ax, axr) = _subplots(2, 1, figsize=(8, 5.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
     if "spikes" not in ds:
         _missing(ax, "spikes")
@@ -98,9 +99,18 @@ def plot_raster(ds: xr.Dataset, *, seed_index: int = 0, t_window_ms: Sequence[fl
     per_bin = max(1, int(round(rate_bin_ms / dt)))
     n_bins = len(t) // per_bin
     if n_bins:
-        counts = raster[: n_bins * per_bin].reshape(n_bins, per_bin, -1).sum(axis=(1, 2))
-        rate = counts / (raster.shape[1] * per_bin * dt * 1e-3)
-        axr.plot(t[: n_bins * per_bin : per_bin], rate, color="k", lw=0.7)
+        binned = raster[: n_bins * per_bin].reshape(n_bins, per_bin, -1).sum(axis=1)  # [bin, neuron]
+        t_bins = t[: n_bins * per_bin : per_bin]
+        pops = _labels(sp["population"].values) if "population" in sp.coords else None
+        if pops is not None and 1 < len(set(pops.tolist())) <= 12:  # one line per population (Hz per neuron)
+            for pop in dict.fromkeys(pops.tolist()):
+                sel = pops == pop
+                short = pop.split(":", 1)[-1]
+                axr.plot(t_bins, binned[:, sel].sum(axis=1) / (sel.sum() * per_bin * dt * 1e-3), lw=0.7,
+                         label=short)
+            axr.legend(loc="upper right", fontsize=6, ncol=4, frameon=False)
+        else:
+            axr.plot(t_bins, binned.sum(axis=1) / (raster.shape[1] * per_bin * dt * 1e-3), color="k", lw=0.7)
     axr.set_ylabel(f"rate (Hz, {per_bin * dt:g} ms bins)", fontsize=8)
     axr.set_xlabel("time (ms)")
     fig.suptitle(title or "spike raster", fontsize=10)

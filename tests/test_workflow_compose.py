@@ -160,3 +160,30 @@ def test_one_network_seed_is_an_override_not_an_axis(tmp_path):
     path = _study(tmp_path, {"seeds": [0], "network_seeds": 7, "axes": {}, "overrides": ["column.n=20"]})
     (run,) = expand_study(str(path), CONF, schema=SCHEMAS / "study.schema.yaml")
     assert run.config["runtime"]["network_seed"] == 7 and "network_seed" not in run.axes
+
+
+def test_pd14_studies_compose_the_factory_with_runtime_and_probes():
+    """network=pd14 puts jaxfne.presets.potjans_diesmann_2014 in charge of the model; the study's
+    runtime and probes still apply; the full-scale study asks for one GPU per simulate job."""
+    runs = expand_study("pd14", CONF, schema=SCHEMAS / "study.schema.yaml")
+    assert len(runs) == 2 and {r.config["runtime"]["network_seed"] for r in runs} == {0, 1}
+    factory = jaxfne.presets.potjans_diesmann_2014(scale=0.1, k_scale=0.1)
+    for r in runs:
+        cfg = jaxfne.Configuration.from_dict(r.config)
+        assert cfg.columns == factory.columns and cfg.connectivity_spec == factory.connectivity_spec
+        assert cfg.emitter_spec == factory.emitter_spec and cfg.stimuli == factory.stimuli
+        assert cfg.runtime_spec["duration_ms"] == 1500.0
+        assert cfg.probe_spec["options"]["record_every"] == 10 and "CSD-proxy" in cfg.probe_spec["modes"]
+    study = yaml.safe_load((CONF / "study" / "pd14_full.yaml").read_text())
+    assert study["resources"] == {"gpu": 1}
+    full = expand_study("pd14_full", CONF, schema=SCHEMAS / "study.schema.yaml")
+    assert full[0].config["columns"][0]["n"] == 77169 and full[0].seeds == [0, 1, 2]
+
+
+@pytest.mark.parametrize("network,field", [({"factory": "nope"}, "network.factory"),
+                                           ({"factory": "potjans_diesmann_2014", "scale": 2.0}, "network.scale"),
+                                           ({"scale": 0.1}, "network")])
+def test_bad_network_factory_is_named(network, field):
+    with pytest.raises(ConfigurationError) as err:
+        configuration_dict({"network": network, "runtime": {"duration_ms": 10.0}})
+    assert err.value.field == field

@@ -5,6 +5,11 @@ The primary config (``conf/config.yaml``) composes one run. Its top-level keys a
 mapping, which becomes ``columns: [column]`` (a multi-column run gives ``columns`` as a list instead).
 Two keys belong to the workflow, not to the engine: ``readouts`` (a list of
 :func:`jaxfne.readout_spec` arguments) and ``out_dir`` (where ``python -m jaxfne`` writes).
+
+A ``network`` mapping (the ``network/`` group, e.g. ``network=pd14``) names a cited model factory of
+:data:`jaxfne.presets.FACTORIES` and its arguments, ``{factory: potjans_diesmann_2014, scale: 0.1}``:
+the factory's configuration then defines the model (columns, cell types, connectivity, emitter,
+stimuli) and only ``runtime`` (merged key by key) and ``probes`` come from the composed config.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from ..errors import ConfigurationError
 
 __all__ = ["ENGINE_KEYS", "WORKFLOW_KEYS", "configuration_dict", "to_configuration", "readout_arguments"]
 
-ENGINE_KEYS = ("runtime", "column", "columns", "cell_types", "connectivity", "emitter", "stimuli", "probes")
+ENGINE_KEYS = ("runtime", "column", "columns", "cell_types", "connectivity", "emitter", "stimuli", "probes",
+               "network")
 WORKFLOW_KEYS = ("readouts", "out_dir")
 READOUT_KEYS = ("name", "metric", "column", "layer", "cell_type", "t_start_ms", "t_stop_ms")
 
@@ -37,6 +43,8 @@ def configuration_dict(composed: Mapping[str, Any]) -> dict:
     """
     if not isinstance(composed, Mapping):
         raise ConfigurationError("config", composed, "a mapping composed from conf/config.yaml")
+    if composed.get("network") is not None:
+        return _factory_dict(composed)
     unknown = [k for k in composed if k not in ENGINE_KEYS + WORKFLOW_KEYS]
     if unknown:
         raise ConfigurationError(
@@ -59,6 +67,30 @@ def configuration_dict(composed: Mapping[str, Any]) -> dict:
     for key in ("runtime", "cell_types", "connectivity", "emitter", "stimuli", "probes"):
         if composed.get(key) is not None:
             out[key] = composed[key]
+    return out
+
+
+def _factory_dict(composed: Mapping[str, Any]) -> dict:
+    """The configuration of ``composed["network"]``'s factory, with the composed runtime and probes."""
+    from ..presets import FACTORIES
+
+    spec = composed["network"]
+    if not isinstance(spec, Mapping) or "factory" not in spec:
+        raise ConfigurationError("network", spec, "a mapping {factory: NAME, ...arguments}")
+    spec = dict(spec)
+    name = spec.pop("factory")
+    if name not in FACTORIES:
+        raise ConfigurationError("network.factory", name, "one of " + ", ".join(FACTORIES))
+    try:
+        cfg = FACTORIES[name](**spec)
+    except ConfigurationError as exc:
+        raise ConfigurationError(f"network.{exc.field}", exc.value, exc.allowed) from None
+    out = cfg.to_dict()
+    out.pop("jaxfne_version", None)
+    if composed.get("runtime") is not None:
+        out["runtime"] = {**out["runtime"], **composed["runtime"]}
+    if composed.get("probes") is not None:
+        out["probes"] = composed["probes"]
     return out
 
 

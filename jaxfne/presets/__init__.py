@@ -13,8 +13,11 @@ from . import cortical_eig as cortical_eig, iaf_psc_exp as iaf_psc_exp, izhikevi
 from . import potjans_diesmann as potjans_diesmann
 from .potjans_diesmann import potjans_diesmann_2014 as potjans_diesmann_2014
 
-__all__ = ["cortical_eig", "iaf_psc_exp", "izhikevich", "layers", "potjans_diesmann", "potjans_diesmann_2014",
-           "emitter_preset_names"]
+__all__ = ["FACTORIES", "cortical_eig", "iaf_psc_exp", "izhikevich", "layers", "potjans_diesmann",
+           "potjans_diesmann_2014", "emitter_preset_names"]
+
+#: Cited model factories by name (``network: {factory: NAME, ...}`` in a Hydra run config).
+FACTORIES = {"potjans_diesmann_2014": potjans_diesmann_2014}
 
 
 def emitter_preset_names(family: str) -> tuple[str, ...]:

@@ -55,27 +55,31 @@ class EventRows(Propagation):
 
 @functools.lru_cache(maxsize=32)
 def _event_kernel(ps: PropagationStatic):
-    one = functools.partial(_propagate_one, ps=ps)
+    def one(buf, *args):
+        return _propagate_one(buf[None], jnp.int32(0), *args, ps=ps)[0]
+
     kernel = custom_batching.custom_vmap(one)
 
     @kernel.def_vmap
-    def _one_network_at_a_time(axis_size, in_batched, *args):
-        batched = [i for i, b in enumerate(in_batched) if b]
+    def _one_network_at_a_time(axis_size, in_batched, buf, *args):
+        """The networks one after another, each scattering into its slice of the one batched buffer
+        (in place: slicing a network's buffer out and stacking it back would copy them all per step)."""
+        if not in_batched[0]:
+            buf = jnp.broadcast_to(buf, (axis_size,) + buf.shape)
 
-        def visit(xs):
-            full = list(args)
-            for i, x in zip(batched, xs):
-                full[i] = x
-            return one(*full)
+        def network(b, bufs):
+            own = [lax.dynamic_index_in_dim(a, b, keepdims=False) if bat else a for a, bat in zip(args, in_batched[1:])]
+            return _propagate_one(bufs, b, *own, ps=ps)
 
-        return lax.map(visit, [args[i] for i in batched]), True
+        return lax.fori_loop(jnp.int32(0), jnp.int32(axis_size), network, buf), True
 
     return kernel
 
 
-def _propagate_one(buf, s, k, targets, weights, scale, delays, row_start, is_exc, pop_index, gain, *,
+def _propagate_one(bufs, b, s, k, targets, weights, scale, delays, row_start, is_exc, pop_index, gain, *,
                    ps: PropagationStatic):
-    """Schedule the arrivals of the spikes ``s`` (0/1 floats, [N]) emitted at step ``k``.
+    """Schedule the arrivals of the spikes ``s`` (0/1 floats, [N]) emitted at step ``k`` into network
+    ``b``'s buffer ``bufs[b]`` of a batch of ring buffers ``bufs[B, 2, D, N + 1]``.
 
     The synapses are one flat table in row order (``targets``, ``weights``, ``delays``; neuron ``j``'s
     row is ``row_start[j]:row_start[j + 1]``), padded at the end by ``row_width`` entries so that a
@@ -117,13 +121,14 @@ def _propagate_one(buf, s, k, targets, weights, scale, delays, row_start, is_exc
             acc = lax.dynamic_update_index_in_dim(acc, lax.dynamic_index_in_dim(acc, c, keepdims=False) + w, c, 0)
             return i + 1, j, acc
 
-        _, _, acc = lax.while_loop(cond, add_row, (jnp.int32(0), jnp.int32(-1), jnp.zeros((2, n), buf.dtype)))
+        _, _, acc = lax.while_loop(cond, add_row, (jnp.int32(0), jnp.int32(-1), jnp.zeros((2, n), bufs.dtype)))
         slot = ((k + ps.uniform_delay) % d_len).astype(jnp.int32)
-        cur = lax.dynamic_slice(buf, (jnp.int32(0), slot, jnp.int32(0)), (2, 1, n))
-        return lax.dynamic_update_slice(buf, cur + acc[:, None, :], (jnp.int32(0), slot, jnp.int32(0)))
+        zero, b = jnp.int32(0), jnp.asarray(b, jnp.int32)
+        cur = lax.dynamic_slice(bufs, (b, zero, slot, zero), (1, 2, 1, n))
+        return lax.dynamic_update_slice(bufs, cur + acc[None, :, None, :], (b, zero, slot, zero))
 
     def body(carry):
-        i, prev, b = carry
+        i, prev, buf = carry
         j, start, length, w, c = visit(prev)
         inside = lane < length
         tg = jnp.where(inside, lax.dynamic_slice(targets, (start,), (width,)), n)
@@ -131,11 +136,11 @@ def _propagate_one(buf, s, k, targets, weights, scale, delays, row_start, is_exc
             w = w * lax.dynamic_index_in_dim(gain, pop_index[j], keepdims=False)[pop_padded[tg]]
         w = jnp.where(inside, w, 0)
         dl = lax.dynamic_slice(delays, (start,), (width,)).astype(jnp.int32)
-        flat = (c * d_len + (k + dl) % d_len) * (n + 1) + tg
-        return i + 1, j, b.reshape(-1).at[flat].add(w).reshape(b.shape)
+        flat = ((b * 2 + c) * d_len + (k + dl) % d_len) * (n + 1) + tg
+        return i + 1, j, buf.reshape(-1).at[flat].add(w).reshape(buf.shape)
 
-    _, _, buf = lax.while_loop(cond, body, (jnp.int32(0), jnp.int32(-1), buf))
-    return buf
+    _, _, bufs = lax.while_loop(cond, body, (jnp.int32(0), jnp.int32(-1), bufs))
+    return bufs
 
 
 #: Neurons per block of the two-level search for the next spiking neuron.

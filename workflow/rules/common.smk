@@ -22,7 +22,9 @@ RUNS = {
 for _run in RUNS.values():
     validate(_run.to_dict(), "../schemas/run.schema.yaml")
 STUDY = next(iter(RUNS.values())).study
-FIGURES = load_study(study_path(CONF_DIR, config["study"])).get("figures", {})
+_STUDY_FILE = load_study(study_path(CONF_DIR, config["study"]))
+FIGURES = _STUDY_FILE.get("figures", {})
+GPUS_PER_RUN = int((_STUDY_FILE.get("resources") or {}).get("gpu", 0))
 RESULTS = Path(config["results"]) / STUDY
 JAX_CACHE = Path(config["jax_cache"] or Path(config["results"]) / ".jax_cache").resolve()
 
@@ -37,13 +39,18 @@ def run_sha256(wildcards):
 
 
 def run_mem_mb(wildcards, attempt):
-    """Memory for one simulate job: the recorded arrays of all seeds, doubled per retry."""
+    """Memory for one simulate job: the recorded arrays of all seeds and the synapse table of
+    population-pair projections (32 B per synapse while it is built), doubled per retry."""
     run = RUNS[wildcards.run]
     rt = run.config["runtime"]
-    steps = int(rt["duration_ms"] / rt["dt_ms"])
+    opts = run.config.get("probes", {}).get("options", {})
+    steps = int(rt["duration_ms"] / rt["dt_ms"]) // int(opts.get("record_every") or 1)
     neurons = sum(c["n"] for c in run.config["columns"])
-    recorded = 4 * steps * neurons * 3 * len(run.seeds) / 2**20
-    return int((1500 + 4 * recorded) * attempt)
+    sampled = neurons if opts.get("record_neurons") is None else len(opts["record_neurons"])
+    recorded = 4 * steps * (neurons / 4 + 2 * sampled) * len(run.seeds) / 2**20
+    projections = (run.config.get("connectivity") or {}).get("projections") or {}
+    table = 32 * sum(float(p.get("N_syn") or 0) for p in projections.values()) / 2**20
+    return int((1500 + 4 * recorded + table) * attempt)
 
 
 def per_run(pattern):

@@ -15,6 +15,7 @@ rule simulate:
     resources:
         mem_mb=run_mem_mb,
         runtime=30,
+        gpu=GPUS_PER_RUN,
     conda:
         "../envs/jaxfne.yaml"
     script:

@@ -1,0 +1,132 @@
+"""Side-by-side speed of the Potjans & Diesmann (2014) microcircuit: jaxfne and NEST 3 on one machine.
+
+Rows (each ``runner(scale, k_scale, t_ms, seed)`` returns build/compile/simulation seconds, peak memory
+and the eight population rates over [500 ms, t_ms)):
+
+- ``jaxfne``: ``jaxfne.presets.potjans_diesmann_2014(scale, k_scale)`` (Poisson background), spikes
+  only (kept as events, as NEST's spike recorder), the default kernel of the backend (``event`` on
+  the CPU, ``batched`` on a GPU); build = ``construct``; compile = the first call's extra time over
+  the second, identical, call, whose wall time is the simulation time.
+- ``nest``: the reference PyNEST build (``tests/reference/nest_pd14.run_reference``: NEST draws its
+  own network as the reference code does), ``--threads`` threads, ``OMP_WAIT_POLICY=PASSIVE``; build =
+  ``ResetKernel`` to ``Prepare``/``Cleanup``; simulation = ``nest.Simulate``.
+- ``brian2``: not run here (Brian2 2.9 does not import with numpy >= 2.4 in this environment); its
+  10 % number measured earlier on the same machine is in ``../shared``'s REFERENCES (0.77 s per
+  biological second, ``cpp_standalone``).
+
+It prints wall seconds per biological second (simulation only), the build and compile times, peak
+resident memory, the rates, and jaxfne's ratio to NEST. Each tool runs in a fresh process of its own
+(``--child``) so that memory and threads do not mix.
+
+Usage::
+
+    python benchmarks/potjans_diesmann.py                     # 10 %, 2 s, jaxfne and NEST
+    python benchmarks/potjans_diesmann.py --scale 1 --k-scale 1 --t-ms 600 --only jaxfne
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+T_SKIP_MS = 500.0
+FULL_RATES = [0.903, 2.965, 4.414, 5.876, 7.569, 8.633, 1.105, 7.829]
+
+
+def _peak_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+
+
+def run_jaxfne(scale: float, k_scale: float, t_ms: float, seed: int, threads: int) -> dict:
+    import jax
+
+    import jaxfne
+    from tests.reference.nest_pd14 import population_rates
+
+    t0 = time.perf_counter()
+    m = jaxfne.construct(jaxfne.presets.potjans_diesmann_2014(scale=scale, k_scale=k_scale).runtime(duration_ms=t_ms))
+    build = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    jaxfne.simulate(m, seed=seed)
+    first = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    sig = jaxfne.simulate(m, seed=seed)
+    sim = time.perf_counter() - t0
+    ev = sig.spike_events
+    rates = population_rates(ev.neurons, (ev.steps + 1) * 0.1, np.bincount(m.table.pop_index).tolist(), T_SKIP_MS, t_ms)
+    return {"tool": f"jaxfne ({m.propagation}, {jax.default_backend()})", "build_s": build,
+            "compile_s": max(0.0, first - sim), "sim_s": sim, "peak_gb": _peak_gb(), "rates_hz": rates.tolist(),
+            "n": m.n, "n_synapses": m.synapses.count}
+
+
+def run_nest(scale: float, k_scale: float, t_ms: float, seed: int, threads: int) -> dict:
+    from tests.reference.nest_pd14 import population_rates, run_reference
+
+    out = run_reference(scale, k_scale, drive="poisson", t_sim_ms=t_ms, threads=threads, seed=seed + 55)
+    rates = population_rates(out["senders"], out["times_ms"], out["n_per_pop"], T_SKIP_MS, t_ms)
+    import nest
+
+    return {"tool": f"NEST {nest.__version__} ({threads} threads)", "build_s": out["build_s"], "compile_s": 0.0,
+            "sim_s": out["sim_s"], "peak_gb": _peak_gb(), "rates_hz": rates.tolist(), "n": int(sum(out["n_per_pop"]))}
+
+
+RUNNERS = {"jaxfne": run_jaxfne, "nest": run_nest}
+
+
+def _child(args) -> None:
+    sys.path.insert(0, str(ROOT))
+    out = RUNNERS[args.child](args.scale, args.k_scale, args.t_ms, args.seed, args.threads)
+    print("RESULT " + json.dumps(out))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scale", type=float, default=0.1)
+    ap.add_argument("--k-scale", type=float, default=0.1)
+    ap.add_argument("--t-ms", type=float, default=2000.0)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--only", choices=list(RUNNERS), action="append")
+    ap.add_argument("--json", help="also write the rows to this file")
+    ap.add_argument("--child", choices=list(RUNNERS), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        _child(args)
+        return
+    rows = []
+    for name in args.only or list(RUNNERS):
+        env = dict(os.environ, OMP_WAIT_POLICY="PASSIVE", PYTHONPATH=str(ROOT))
+        cmd = [sys.executable, __file__, "--child", name, "--scale", str(args.scale), "--k-scale", str(args.k_scale),
+               "--t-ms", str(args.t_ms), "--seed", str(args.seed), "--threads", str(args.threads)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT)
+        line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")]
+        if proc.returncode or not line:
+            print(f"{name}: failed or not installed\n{proc.stderr[-2000:]}")
+            continue
+        rows.append(json.loads(line[0][7:]))
+    bio_s = args.t_ms / 1000.0
+    print(f"Potjans-Diesmann scale={args.scale} k_scale={args.k_scale}, {args.t_ms:g} ms, rates over "
+          f"[{T_SKIP_MS:g}, {args.t_ms:g}) ms")
+    print(f"{'tool':34s} {'s/bio-s':>8s} {'build s':>8s} {'compile s':>9s} {'peak GB':>8s}  rates (Hz)")
+    nest_rtf = next((r["sim_s"] / bio_s for r in rows if r["tool"].startswith("NEST")), None)
+    for r in rows:
+        rtf = r["sim_s"] / bio_s
+        ratio = f"  x{rtf / nest_rtf:.2f} NEST" if nest_rtf and not r["tool"].startswith("NEST") else ""
+        print(f"{r['tool']:34s} {rtf:8.2f} {r['build_s']:8.1f} {r['compile_s']:9.1f} {r['peak_gb']:8.1f}  "
+              + " ".join(f"{x:5.2f}" for x in r["rates_hz"]) + ratio)
+    print(f"{'full-scale reference rates':34s} {'':8s} {'':8s} {'':9s} {'':8s}  " + " ".join(f"{x:5.2f}" for x in FULL_RATES))
+    if args.json:
+        Path(args.json).write_text(json.dumps({"args": vars(args), "rows": rows}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
