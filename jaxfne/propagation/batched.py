@@ -16,7 +16,6 @@ import jax.numpy as jnp
 from jax import lax
 
 from .base import Propagation, PropagationStatic
-from .event_rows import EventRows, spike_list
 
 __all__ = ["Batched"]
 
@@ -29,8 +28,14 @@ class Batched(Propagation):
         return {"buf": jnp.zeros((2, ps.d_len, ps.n + 1), dtype)}
 
     def arrivals(self, ps, state, k, weights, params, struct):
-        """Read and clear the arrivals of step ``k``."""
-        return EventRows.arrivals(self, ps, state, k, weights, params, struct)
+        """Read and clear the arrivals of step ``k`` (a plain slice and clear: the event kernel's
+        conditional read, which keeps XLA:CPU from copying the buffer, would cost a GPU a
+        device-to-host synchronisation per step)."""
+        buf = state["buf"]
+        slot = k % ps.d_len
+        arr = lax.dynamic_index_in_dim(buf, slot, axis=1, keepdims=False)[:, :ps.n]
+        buf = lax.dynamic_update_index_in_dim(buf, jnp.zeros((2, buf.shape[-1]), buf.dtype), slot, axis=1)
+        return {"buf": buf}, arr
 
     def propagate(self, ps, state, s, k, weights, params, struct):
         gain = params["gain"] if ps.gains else None
@@ -69,3 +74,13 @@ def _propagate(ps: PropagationStatic, buf, s, k, struct, weights, scale, gain):
 
     _, buf = lax.while_loop(lambda c: c[0] < count, body, (jnp.int32(0), buf))
     return buf
+
+
+def spike_list(s):
+    """``(count, order)``: the number of spikes in ``s`` (0/1 floats, [N]) and the indices of the
+    spiking neurons in increasing order, padded with ``N`` (one cumulative sum and one scatter)."""
+    spk = s > 0.5
+    n = spk.shape[0]
+    pos = jnp.cumsum(spk.astype(jnp.int32)) - 1
+    order = jnp.full(n + 1, n, jnp.int32).at[jnp.where(spk, pos, n)].set(lax.iota(jnp.int32, n), mode="drop")
+    return jnp.sum(spk.astype(jnp.int32)), order

@@ -31,7 +31,13 @@ class EventRows(Propagation):
         return {"buf": jnp.zeros((2, ps.d_len, ps.n + (0 if ps.row_slices else 1)), dtype)}
 
     def arrivals(self, ps, state, k, weights, params, struct):
-        """Read and clear the arrivals of step ``k``."""
+        """Read and clear the arrivals of step ``k``.
+
+        The slot is read through a conditional (always taken), which XLA cannot fuse into the neuron
+        update that consumes it, and cleared by subtracting what was read (exactly zero), which makes
+        the clear wait for the read; read and clear then no longer overlap, and the buffer is updated
+        in place. A plain slice and clear made XLA copy the whole ring buffer twice per step.
+        """
         buf = state["buf"]
         slot = k % ps.d_len
         arr = lax.cond(k >= 0, lambda b: lax.dynamic_index_in_dim(b, slot, axis=1, keepdims=False),
@@ -43,8 +49,9 @@ class EventRows(Propagation):
         """Schedule the arrivals of the spikes ``s``.
 
         Under ``jax.vmap`` (a batch of seeds or parameter sets) the networks are visited one after the
-        other with ``lax.map``: batching the per-spike loop itself would run every network for as many
-        iterations as the busiest one has spikes, with a gather and a select over the whole batch in each.
+        other, each scattering into its slice of the batched buffer: batching the per-spike loop itself
+        would run every network for as many iterations as the busiest one has spikes, with a gather and
+        a select over the whole batch in each.
         """
         gain = params["gain"] if ps.gains else jnp.zeros((0, 0), weights.dtype)
         kernel = _event_kernel(ps)
@@ -89,9 +96,9 @@ def _propagate_one(bufs, b, s, k, targets, weights, scale, delays, row_start, is
     over it every step).
 
     The step's spiking neurons are visited in increasing index order (:func:`spike_finder`: O(N)
-    once per step, then O(N / 128 + 128) per spike), one ``while_loop`` iteration each; it slices its window (a
-    contiguous copy, much cheaper on the CPU than a multi-row gather) and scatters it into
-    ``buf[2, D, N + 1]`` at its targets and delays. With ``row_slices`` (every row targets all neurons,
+    once per step, then O(N / 128 + 128) per spike), one ``while_loop`` iteration each; it slices its
+    window (a contiguous copy, much cheaper on the CPU than a multi-row gather) and scatters it into
+    ``bufs[b]`` at its targets and delays. With ``row_slices`` (every row targets all neurons,
     in order, and the delay is uniform; the buffer then has no padding column) the rows are summed
     per channel in a local ``[2, N]`` accumulator and written to the ring buffer once; the slot
     written is empty (each step owns one), so the sums are those of adding the rows one by one.
@@ -178,13 +185,3 @@ def spike_finder(s):
         return jnp.minimum(j, n)
 
     return jnp.sum(spk.astype(jnp.int32)), after
-
-
-def spike_list(s):
-    """``(count, order)``: the number of spikes in ``s`` (0/1 floats, [N]) and the indices of the
-    spiking neurons in increasing order, padded with ``N`` (one cumulative sum and one scatter)."""
-    spk = s > 0.5
-    n = spk.shape[0]
-    pos = jnp.cumsum(spk.astype(jnp.int32)) - 1
-    order = jnp.full(n + 1, n, jnp.int32).at[jnp.where(spk, pos, n)].set(lax.iota(jnp.int32, n), mode="drop")
-    return jnp.sum(spk.astype(jnp.int32)), order
