@@ -174,3 +174,15 @@ def test_ten_percent_rates_match_nest(model10):
     full = PD.FULL_MEAN_RATES_HZ
     assert np.all(np.abs(rates[2:] / full[2:] - 1) < 0.30)
     np.testing.assert_allclose(cvs, np.array(NEST_10["cv_isi"]), atol=0.15)
+
+
+@pytest.mark.slow
+def test_full_scale_rates_match_the_reference():
+    """The full model (77,169 neurons, 2.99e8 synapses), one seed, 1 s: every population's rate over
+    [0.5, 1) s within 10 % of the reference's (the issue's 3 seeds x 10 s form is conf/study/pd14_full
+    on a GPU; at about 190 s per biological second on 2 CPU cores this one takes about 4 minutes)."""
+    m = jaxfne.construct(jaxfne.presets.potjans_diesmann_2014().runtime(duration_ms=1000.0))
+    assert m.n == 77169 and m.synapses.count == 298_880_968
+    ev = jaxfne.simulate(m, seed=0).spike_events
+    rates = population_rates(ev.neurons, (ev.steps + 1) * 0.1, np.bincount(m.table.pop_index).tolist(), 500.0, 1000.0)
+    np.testing.assert_allclose(rates, PD.FULL_MEAN_RATES_HZ, rtol=0.10)
