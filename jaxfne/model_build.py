@@ -11,15 +11,13 @@ from .errors import ConfigurationError
 from .model import Model, ModelStatic, _Host
 from .network import Synapses
 from .neurons import family
+from .propagation import TABLE_KERNELS
 from .populations import NeuronTable
 
 __all__ = ["assemble", "choose_propagation", "record_spec"]
 
 #: Networks up to this size use dense propagation (differentiable) under ``propagation="auto"``.
 DENSE_MAX_N = 128
-
-#: The kernels that read the flat synapse table (targets, weights, delays in row order).
-EVENT_KERNELS = ("event", "batched")
 
 #: The neuron-level probe modes; a probe list naming none of them records spikes and V_m (the
 #: attributes every Signals has on the seed page), else exactly those named.
@@ -31,7 +29,7 @@ def choose_propagation(conn: dict, syn: Synapses, n: int) -> str:
         return "none"
     plastic = conn["plasticity"] is not None
     prop = conn["propagation"]
-    if prop in EVENT_KERNELS and plastic:
+    if prop in TABLE_KERNELS and plastic:
         raise ConfigurationError("connectivity.propagation", prop,
                                  "'dense' or 'auto' when plasticity is on (STDP runs on the dense kernel)")
     if prop == "dense" and syn.has_multapse_delays():
@@ -111,7 +109,7 @@ def assemble(*, cfg, table: NeuronTable, synapses: Synapses, conn: dict, neuron:
         "gauss_mask": jnp.asarray(np.array([g[2] for g in gauss], float).reshape(len(gauss), n), dt_),
         "poisson_mask": jnp.asarray(np.array([p[3] for p in poisson], float).reshape(len(poisson), n), dt_),
     }
-    if prop in EVENT_KERNELS:
+    if prop in TABLE_KERNELS:
         params["weights"] = jnp.asarray(synapses.flat_weights(dt_))
         struct["targets"] = jnp.asarray(synapses.flat_targets())
         struct["row_start"] = jnp.asarray(_row_start32(synapses))

@@ -69,8 +69,13 @@ class Synapses:
             e = min(self.count, s + (1 << 22))
             out[s:e] = np.maximum(1, np.rint(self.delay_ms[s:e].astype(np.float64) / dt_ms))
 
+        starts = range(0, self.count, 1 << 22)
+        if len(starts) <= 1:  # a small table: no threads to start
+            for s in starts:
+                block(s)
+            return
         with ThreadPoolExecutor(max_workers=_workers()) as pool:
-            list(pool.map(block, range(0, self.count, 1 << 22)))
+            list(pool.map(block, starts))
 
     def max_delay_steps(self, dt_ms: float) -> int:
         """The longest delay in steps of ``dt_ms`` (1 without synapses)."""
@@ -249,9 +254,14 @@ BYTES_PER_SYNAPSE = 64
 BYTES_PER_PROJECTION_SYNAPSE = 32
 
 
+def _is_projection_table(conn: dict) -> bool:
+    """The recurrent synapses are population-pair projections alone (built by :func:`_projection_table`)."""
+    return bool(conn["recurrent"]) and conn["projections"] is not None and conn["inter_column"] is None
+
+
 def bytes_per_synapse(conn: dict, dtype: str) -> int:
     """Bytes per synapse while a network of ``conn`` is built (see the constants above)."""
-    if conn["recurrent"] and conn["projections"] is not None and conn["inter_column"] is None:
+    if _is_projection_table(conn):
         return BYTES_PER_PROJECTION_SYNAPSE + (12 if dtype == "float64" else 0)
     return BYTES_PER_SYNAPSE
 
@@ -304,7 +314,7 @@ def build_synapses(table: NeuronTable, conn: dict, rng: np.random.Generator, *, 
     """
     n = table.n
     tau = {"E": _per_type(conn["tau_syn_ms"], "E"), "I": _per_type(conn["tau_syn_ms"], "I")}
-    if conn["recurrent"] and conn["projections"] is not None and conn["inter_column"] is None:
+    if _is_projection_table(conn):
         return _projection_table(table, conn, rng, np.dtype(dtype), tau)
     pres, posts, ws, ds = [], [], [], []
     if conn["recurrent"]:
@@ -401,15 +411,17 @@ def _projection_table(table, conn, rng, dtype, tau) -> Synapses:
     if fast is not None:
         return fast
     n = table.n
-    blocks = []
+    blocks, deg = [], np.zeros(n, np.int64)
     for col in dict.fromkeys(table.column.tolist()):
         idx = np.flatnonzero(table.column == col)
         for pre_pop in dict.fromkeys(table.population[idx].tolist()):
             parts: list = []
             _projections(table, conn, rng, idx, pre_pop, parts, dtype)
             if parts:
-                blocks.append(merge_by_pre(n, parts)[:4])
-    total = sum(b[0].size for b in blocks)
+                *block, row_start = merge_by_pre(n, parts)
+                deg += np.diff(row_start)
+                blocks.append(block)
+    total = int(deg.sum())
     out = [np.empty(total, np.int32), np.empty(total, np.int32), np.empty(total, dtype), np.empty(total, dtype)]
     at = 0
     while blocks:
@@ -421,7 +433,16 @@ def _projection_table(table, conn, rng, dtype, tau) -> Synapses:
             o[at:at + m] = a
         at += m
         del block
-    syn = Synapses(n=n, pre=out[0], post=out[1], weight=out[2], delay_ms=out[3], synapse=conn["synapse"], tau_ms=tau)
+    return _with_rows(Synapses(n=n, pre=out[0], post=out[1], weight=out[2], delay_ms=out[3], synapse=conn["synapse"],
+                               tau_ms=tau), deg)
+
+
+def _with_rows(syn: Synapses, deg: np.ndarray) -> Synapses:
+    """``syn`` with its row offsets (the cached :attr:`Synapses.row_start`) set from the out-degrees the
+    builder already knows, instead of counting them again."""
+    row_start = np.zeros(syn.n + 1, np.int64)
+    np.cumsum(deg, out=row_start[1:])
+    syn.__dict__["row_start"] = row_start
     return syn
 
 
@@ -515,11 +536,8 @@ def _fixed_total_rows(table, conn, rng, dtype, tau) -> Synapses | None:
     if low_c < low:  # float rounding must not push a delay below the floor
         low_c = np.nextafter(low_c, np.dtype(dtype).type(np.inf))
     np.maximum(delay, low_c, out=delay)
-    syn = Synapses(n=n, pre=pre, post=post, weight=weight, delay_ms=delay, synapse=conn["synapse"], tau_ms=tau)
-    row_start = np.zeros(n + 1, np.int64)
-    np.cumsum(deg, out=row_start[1:])
-    syn.__dict__["row_start"] = row_start  # the cached property, known from the draw
-    return syn
+    return _with_rows(Synapses(n=n, pre=pre, post=post, weight=weight, delay_ms=delay, synapse=conn["synapse"],
+                               tau_ms=tau), deg)
 
 
 def _draw_kept(rng, lab, mean, sd, dtype, rejected):

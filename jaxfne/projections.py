@@ -252,7 +252,7 @@ def merge_by_pre(n, parts):
     indices ``0 .. n-1``; each part must be grouped by pre (``pre`` non-decreasing; unsorted parts
     are stably sorted first). The result equals a stable sort by ``pre`` of the concatenation: within
     a presynaptic neuron, the synapses of earlier parts first, each part's in its own order. Each
-    synapse is placed by a counting scatter, :math:`O(	ext{synapses})`; the parts are released as
+    synapse is placed by a counting scatter, O(synapses); the parts are released as
     they are placed (pass a list and it is emptied).
 
     Returns
@@ -261,10 +261,9 @@ def merge_by_pre(n, parts):
     """
     parts = parts if isinstance(parts, list) else list(parts)
     if not parts:
-        return (np.empty(0, np.int32),) + (), np.zeros(n + 1, np.int64)
-    width = len(parts[0])
+        raise _bad("parts", parts, "at least one (pre, *arrays) part")
     counts = [np.bincount(np.asarray(p[0]), minlength=n).astype(np.int64) for p in parts]
-    deg = np.sum(counts, axis=0) if counts else np.zeros(n, np.int64)
+    deg = np.sum(counts, axis=0)
     row_start = np.zeros(n + 1, np.int64)
     np.cumsum(deg, out=row_start[1:])
     total = int(row_start[-1])
@@ -288,8 +287,6 @@ def merge_by_pre(n, parts):
                 o[pos] = a[s:e]
         offset += c
         del part, pre
-    if len(out) != width:
-        raise _bad("parts", f"{width} arrays", "parts with the same arrays")
     return (*out, row_start)
 
 

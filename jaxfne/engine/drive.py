@@ -34,14 +34,14 @@ def draws(ds, n: int, dt: float, dtype, params: dict, struct: dict, key, steps) 
         shape = (ds.n_poisson, n)
         if ds.poisson_kmax:
             # inverse CDF: X = #{j < kmax : u > F(j)}, exact up to a tail below the uniform's resolution
-            j = jnp.arange(ds.poisson_kmax, dtype=dtype)
-            logpmf = j[None, :] * jnp.log(lam)[:, None] - lam[:, None] - jax.scipy.special.gammaln(j + 1.0)[None, :]
-            cdf = jnp.cumsum(jnp.exp(logpmf), axis=1)  # [P, K]
             if ds.poisson_disjoint:
                 u = jax.vmap(lambda k: jax.random.uniform(jax.random.fold_in(kp, k), (n,), dtype))(steps)
                 out["pc"] = _inverse_cdf_per_neuron(u, jnp.concatenate([lam, jnp.zeros(1, dtype)])[struct["poisson_of"]],
                                                     ds.poisson_kmax)
             else:
+                j = jnp.arange(ds.poisson_kmax, dtype=dtype)
+                logpmf = j[None, :] * jnp.log(lam)[:, None] - lam[:, None] - jax.scipy.special.gammaln(j + 1.0)[None, :]
+                cdf = jnp.cumsum(jnp.exp(logpmf), axis=1)  # [P, K]
                 u = jax.vmap(lambda k: jax.random.uniform(jax.random.fold_in(kp, k), shape, dtype))(steps)
                 out["pc"] = jnp.sum(u[..., None] > cdf[None, :, None, :], axis=-1).astype(dtype)
         else:

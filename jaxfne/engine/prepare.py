@@ -7,6 +7,7 @@ import dataclasses
 import jax.numpy as jnp
 import numpy as np
 
+from ..propagation import TABLE_KERNELS
 from ..propagation.base import PropagationStatic
 from .drive import poisson_kmax
 from .static import DriveStatic, Static
@@ -80,7 +81,7 @@ def _build(model, dt_ms: float):
     _check_delay_memory(model, dt_ms)
     longest = syn.max_delay_steps(dt_ms)
     uniform = longest if ms.uniform_delay else 0
-    if ms.propagation in ("event", "batched"):
+    if ms.propagation in TABLE_KERNELS:
         struct["delays"] = jnp.asarray(syn.flat_delays(dt_ms))
     elif ms.propagation == "dense" and not uniform:
         _, delays = syn.to_dense(dt_ms)

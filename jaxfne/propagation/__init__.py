@@ -11,4 +11,7 @@ from .event_rows import EventRows as EventRows
 #: kernel name -> instance ("none": a network without synapses)
 KERNELS: dict[str, Propagation] = {k.name: k for k in (EventRows(), Batched(), Dense())}
 
-__all__ = ["Batched", "Dense", "EventRows", "KERNELS", "Propagation", "PropagationStatic"]
+#: The kernels that read the flat synapse table (targets, weights, delay steps in row order).
+TABLE_KERNELS = ("event", "batched")
+
+__all__ = ["Batched", "Dense", "EventRows", "KERNELS", "TABLE_KERNELS", "Propagation", "PropagationStatic"]

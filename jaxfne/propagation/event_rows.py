@@ -1,8 +1,9 @@
 """Event-driven propagation over the flat synapse table, for the CPU.
 
 The synapses are one table in row order (targets, weights, delays per presynaptic neuron; int32,
-the model's float, uint8 delay steps up to 255). Each step lists its spiking neurons once, then
-visits them, one ``lax.while_loop`` iteration each, and scatters their rows into a ring buffer of
+the model's float, uint8 delay steps up to 255). Each step marks the blocks of 128 neurons that hold
+a spike, then visits the spiking neurons in order, one ``lax.while_loop`` iteration each, finding
+the next through the marks, and scatters their rows into a ring buffer of
 future arrivals ``[2, D, N + 1]`` (column N absorbs the window's entries beyond a row). Cost
 follows the number of synaptic events plus O(N) per step; no spike is ever dropped, however many
 fire in one step. When every row targets all neurons in order and delays are uniform (the
