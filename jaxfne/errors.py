@@ -7,7 +7,7 @@ stops being finite raises :class:`SimulationError` naming the step, the time and
 
 from __future__ import annotations
 
-__all__ = ["ConfigurationError", "SimulationError"]
+__all__ = ["ConfigurationError", "GradientError", "SimulationError"]
 
 
 class ConfigurationError(ValueError):
@@ -50,3 +50,19 @@ class SimulationError(FloatingPointError):
             f"{what} became non-finite at step {step} (t = {time_ms:g} ms){where}; reduce dt_ms, weaken the "
             f"drive or the weights, or use runtime(dtype='float64')"
         )
+
+
+class GradientError(FloatingPointError):
+    """A gradient that cannot be taken or came out non-finite, with why and what option changes it.
+
+    ``step`` is the fit step (None outside a fit), ``parameters`` the paths whose gradient is not finite.
+    """
+
+    def __init__(self, why: str, remedy: str, step: int | None = None, parameters: tuple = ()):
+        self.why = why
+        self.remedy = remedy
+        self.step = step
+        self.parameters = tuple(parameters)
+        at = f" at fit step {step}" if step is not None else ""
+        which = f" (parameters {', '.join(self.parameters)})" if self.parameters else ""
+        super().__init__(f"{why}{at}{which}; {remedy}")

@@ -51,7 +51,8 @@ class _Host:
     basis_spec: Any
     probes: Any
     resolved: dict
-    per_dt: dict = None  # dt_ms -> (Static, structure with delays in steps), filled by engine.prepare
+    per_dt: dict = None  # dt_ms -> (Static, structure with delays in steps); (dt_ms, "grad") -> structure
+                        # for reverse mode; filled by engine.prepare
 
     def __post_init__(self):
         if self.per_dt is None:
@@ -113,6 +114,11 @@ class Model:
     geometry = property(lambda self: self._host.geometry)
     basis_spec = property(lambda self: self._host.basis_spec)
     resolved = property(lambda self: self._host.resolved)
+
+    @property
+    def configuration(self):
+        """The :class:`~jaxfne.Configuration` this model was constructed from."""
+        return self._host.cfg
 
     @property
     def waveforms(self) -> tuple:
@@ -181,11 +187,15 @@ class Model:
             return simulate(self, s.duration_ms, s.dt_ms, s.seed, **kwargs)
         return simulate(self, sim_or_duration, dt_ms, seed, **kwargs)
 
-    def simulate_fn(self, duration_ms: float, dt_ms: float):
-        """A pure function ``f(params, seed) -> Signals`` (one shot, no host work) for ``jit``/``grad``/``vmap``."""
+    def simulate_fn(self, duration_ms: float, dt_ms: float, *, surrogate=None, checkpoint_ms=None):
+        """A pure function ``f(params, seed) -> Signals`` (one shot, no host work) for ``jit``/``grad``/``vmap``.
+
+        ``surrogate`` (the spike function's pseudo-derivative) and ``checkpoint_ms`` (rematerialised
+        chunks that bound the memory of reverse mode): see :func:`jaxfne.simulate.pure_simulate_fn`.
+        """
         from .simulate import pure_simulate_fn
 
-        return pure_simulate_fn(self, duration_ms, dt_ms)
+        return pure_simulate_fn(self, duration_ms, dt_ms, surrogate=surrogate, checkpoint_ms=checkpoint_ms)
 
     def compute_readout(self, signals, readout_specs):
         """Compute metrics from signals (see :func:`jaxfne.readout_spec`)."""

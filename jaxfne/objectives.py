@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import jax
 import jax.numpy as jnp
+import numpy as np
 
 from .errors import ConfigurationError
 from .readouts import ReadoutSpec, compute_readout, readout_spec
 
-__all__ = ["Objective", "objective", "loss", "fit"]
+__all__ = ["Objective", "TraceObjective", "objective", "trace_objective", "loss", "fit"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,92 @@ class Objective:
 
     def to_dict(self) -> dict:
         return {"name": self.name, "target": self.target, "weight": self.weight, **self.spec.to_dict()}
+
+
+#: Readout metrics computed on the host: no gradient passes them.
+NOT_DIFFERENTIABLE = ("burst_frequency_hz",)
+
+#: Signals a waveform objective can compare (each has a leading time axis).
+TRACE_SIGNALS = ("V_m", "I_syn", "source", "LFP", "CSD", "MUA", "dipole", "EEG", "MEG", "source_pop", "LFP_pop",
+                 "dipole_pop")
+
+
+@dataclass(frozen=True)
+class TraceObjective:
+    """A target time course of a recorded signal, or its time-averaged profile (``profile=True``: one
+    value per contact, bin or channel); its loss is ``weight * RMSE(signal - target)`` over the window
+    (the root-mean-square error over time and every channel, as hnn-core fits dipoles)."""
+
+    name: str
+    signal: str
+    target: Any  # ndarray [time in window, ...]
+    weight: float = 1.0
+    t_start_ms: float | None = None
+    t_stop_ms: float | None = None
+    profile: bool = False
+    metric = "rmse"
+
+    def loss(self, model, signals):
+        a = getattr(signals, self.signal)
+        if a is None:
+            raise ConfigurationError(f"objective[{self.name!r}].signal", self.signal,
+                                     "a recorded signal: add its probe to the configuration")
+        times = signals.time_ms
+        if self.signal in ("V_m", "I_syn"):
+            every = signals.meta.record_every
+            times = times[every - 1::every][: a.shape[-2 if a.ndim > 1 else 0]]
+        lo = -np.inf if self.t_start_ms is None else self.t_start_ms
+        hi = np.inf if self.t_stop_ms is None else self.t_stop_ms
+        idx = np.flatnonzero((times > lo) & (times <= hi))
+        if not idx.size:
+            raise ConfigurationError(f"objective[{self.name!r}].t_start_ms/t_stop_ms", [lo, hi],
+                                     "a window containing samples")
+        a = jnp.asarray(a)[idx[0]:idx[-1] + 1]
+        if self.profile:
+            a = jnp.mean(a, axis=0)
+        target = jnp.asarray(self.target, a.dtype)
+        if target.shape != a.shape:
+            what = "its time average" if self.profile else "the window"
+            raise ConfigurationError(f"objective[{self.name!r}].target", f"shape {tuple(target.shape)}",
+                                     f"the shape of {self.signal} over {what}, {tuple(a.shape)}")
+        mse = jnp.mean((a - target) ** 2)
+        safe = jnp.where(mse > 0, mse, 1.0)  # a finite gradient at a perfect fit
+        return self.weight * jnp.where(mse > 0, jnp.sqrt(safe), 0.0)
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "metric": "rmse", "signal": self.signal, "weight": self.weight,
+                "t_start_ms": self.t_start_ms, "t_stop_ms": self.t_stop_ms, "profile": self.profile,
+                "target_shape": list(np.shape(self.target))}
+
+
+def trace_objective(name: str, signal: str, target, *, weight: float = 1.0, t_start_ms: float | None = None,
+                    t_stop_ms: float | None = None, profile: bool = False) -> TraceObjective:
+    """Optimisation objective on a signal's time course (RMSE), e.g. a dipole waveform or an LFP profile.
+
+    Parameters
+    ----------
+    name : str
+    signal : str
+        One of :data:`TRACE_SIGNALS` (recorded by the model's probes).
+    target : array
+        The target over the window ``t_start_ms < t <= t_stop_ms``, shaped as the signal there (time
+        first), or with ``profile=True`` its time average (e.g. a laminar CSD profile, [contact]).
+    weight : float, optional
+    profile : bool, optional
+        Compare the time-averaged profile instead of the time course.
+    """
+    from .config.validate import check_number, check_option, check_str
+
+    check_str("objective.name", name)
+    check_option("objective.signal", signal, TRACE_SIGNALS)
+    weight = check_number("objective.weight", weight, lo=0)
+    lo = None if t_start_ms is None else check_number("objective.t_start_ms", t_start_ms)
+    hi = None if t_stop_ms is None else check_number("objective.t_stop_ms", t_stop_ms)
+    arr = np.asarray(target, float)
+    if (arr.ndim == 0 and not profile) or not np.all(np.isfinite(arr)):
+        raise ConfigurationError("objective.target", f"array of shape {arr.shape}",
+                                 "a finite array (with a time axis unless profile=True)")
+    return TraceObjective(name, signal, arr, weight, lo, hi, bool(profile))
 
 
 def objective(name: str, metric: str, target: float, **kwargs: Any) -> Objective:
@@ -66,47 +152,14 @@ def objective(name: str, metric: str, target: float, **kwargs: Any) -> Objective
 
 
 def loss(model, signals, objectives: Sequence[Objective]):
-    """Sum of the objectives' losses."""
+    """Sum of the objectives' losses (readout and trace objectives alike)."""
     if not objectives:
         raise ConfigurationError("objectives", objectives, "at least one Objective")
     return sum(o.loss(model, signals) for o in objectives)
 
 
-def fit(model, objectives: Sequence[Objective], fit_params: Sequence[str], *, duration_ms: float, dt_ms: float,
-        seed: int = 0, steps: int = 50, learning_rate: float = 0.05):
-    """Fit scalar parameter leaves (e.g. ``"weight_scale"``) by gradient descent on the objectives.
+def fit(model, objectives, fit_params, **kwargs):
+    """Fit parameters by gradient descent on the objectives: see :func:`jaxfne.fitting.fit`."""
+    from .fitting import fit as _fit
 
-    Uses Adam from :mod:`optax` on the parameters named in ``fit_params`` (top-level keys of
-    ``model.params``); gradients come through the surrogate spike function, so the model must use
-    dense propagation (see :func:`jaxfne.simulate`).
-
-    Returns
-    -------
-    model : Model
-        A copy with the fitted parameters.
-    history : list of float
-        Loss per step.
-    """
-    import optax
-
-    for k in fit_params:
-        if k not in model.params:
-            raise ConfigurationError("fit_params", k, "keys of Model.params: " + ", ".join(model.params))
-    f = model.simulate_fn(duration_ms, dt_ms)
-
-    def total(theta):
-        p = dict(model.params)
-        p.update(theta)
-        return loss(model, f(p, seed), objectives)
-
-    theta = {k: model.params[k] for k in fit_params}
-    opt = optax.adam(learning_rate)
-    state = opt.init(theta)
-    value_and_grad = jax.jit(jax.value_and_grad(total))
-    history = []
-    for _ in range(steps):
-        value, g = value_and_grad(theta)
-        updates, state = opt.update(g, state, theta)
-        theta = optax.apply_updates(theta, updates)
-        history.append(float(value))
-    return model.with_params(**theta), history
+    return _fit(model, objectives, fit_params, **kwargs)

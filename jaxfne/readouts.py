@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -139,12 +140,22 @@ def _need(sig, key: str, mode: str):
     return jnp.asarray(a)
 
 
+def _select(a, idx: np.ndarray, axis: int):
+    """``a`` at the indices ``idx`` along ``axis``: a slice where they are contiguous (a window, a
+    population), else a gather. A slice's reverse mode is a pad; a gather's, a scatter that XLA may
+    spend many seconds constant-folding."""
+    idx = np.asarray(idx)
+    if idx.size and np.array_equal(idx, np.arange(idx[0], idx[0] + idx.size)):
+        return jax.lax.slice_in_dim(a, int(idx[0]), int(idx[0] + idx.size), axis=axis % a.ndim)
+    return jnp.take(a, idx, axis=axis)
+
+
 def _rates(sig, opts):
     meta = sig.meta
     tm = _time_mask(sig.time_ms, opts)
     nm = _neuron_mask(meta, opts)
     sp = _need(sig, "spikes", "SPK")
-    sp = sp[..., np.flatnonzero(tm), :][..., np.flatnonzero(nm)]
+    sp = _select(_select(sp, np.flatnonzero(tm), -2), np.flatnonzero(nm), -1)
     window_s = tm.sum() * meta.dt_ms * 1e-3
     return sp.astype(jnp.result_type(float)).sum(axis=-2) / window_s  # [..., neuron]
 
@@ -191,7 +202,7 @@ def _field(sig, opts, key: str, mode: str):
                                  "no cell_type for field metrics (use probes(..., attribution=True) and the *_pop signals)")
     a = _need(sig, key, mode)
     tm = np.flatnonzero(_time_mask(sig.time_ms, opts))
-    a = a[..., tm, :]
+    a = _select(a, tm, -2)
     g = sig.meta.geometry
     if key == "source":
         cols = list(sig.meta.columns)
@@ -228,7 +239,7 @@ def _metric(sig, spec: ReadoutSpec):
         cols = np.flatnonzero(nm if rec is None else nm[rec])
         if cols.size == 0:
             raise ConfigurationError("readout_spec", o, "a selection containing recorded neurons")
-        return jnp.mean(v[..., tm, :][..., cols], axis=(-2, -1))
+        return jnp.mean(_select(_select(v, tm, -2), cols, -1), axis=(-2, -1))
     if m == "mean_source":
         return _field(sig, o, "source", "source-proxy")
     if m == "mean_LFP":

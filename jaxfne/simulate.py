@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 from collections.abc import Callable, Sequence
@@ -255,20 +256,33 @@ def _raise_if_not_finite(host: dict, step0: int, dt_ms: float, every: int, seeds
         raise SimulationError(step, (step + 1) * dt_ms, None, None if s is None else seeds[s], signal=key)
 
 
-def pure_simulate_fn(model: Model, duration_ms: float, dt_ms: float):
+def pure_simulate_fn(model: Model, duration_ms: float, dt_ms: float, *, surrogate=None, checkpoint_ms=None):
     """``f(params, seed) -> Signals`` in one shot: traceable by ``jit``, ``grad`` and ``vmap``.
 
-    The same compiled chunk as :func:`simulate` (one chunk of the whole run, the record spec applied
-    in the scan), without host transfers or the NaN exception (check ``Signals.bad_step``): this is
-    the function to differentiate. Gradients pass spikes through a surrogate derivative; event-driven
-    propagation uses a ``while_loop`` that reverse mode cannot cross, so differentiate models with
-    ``connectivity(propagation="dense")`` (the default up to 128 neurons).
+    The same compiled chunk as :func:`simulate` (the record spec applied in the scan), without host
+    transfers or the NaN exception (check ``Signals.bad_step``): this is the function to differentiate.
+    Gradients pass spikes through a surrogate derivative (``surrogate``, a
+    :class:`~jaxfne.engine.surrogate.Surrogate` or its kind's name; default ``fast_sigmoid`` with
+    beta = 1/mV), Poisson counts through :func:`~jaxfne.engine.drive.pathwise_counts`, and every
+    propagation kernel through its reverse mode (the event and batched kernels through the transposed
+    delivery).
+
+    ``checkpoint_ms`` bounds the memory of reverse mode: the run is a scan over chunks of that length
+    whose steps are recomputed in the backward pass (``jax.checkpoint``), so a gradient keeps the
+    state at each chunk boundary plus one chunk's per-step residuals instead of every step's, at the
+    price of running the forward pass about twice. ``None`` keeps every step's residuals (fastest,
+    memory growing with the duration).
     """
+    from .engine.surrogate import surrogate as check_surrogate
+
     n_steps = _check_times(duration_ms, dt_ms)
     dt_ms = float(dt_ms)
-    static, struct = prepare(model, dt_ms, model.params, float_spikes=True)
+    sur = check_surrogate(surrogate)
+    static, struct = prepare(model, dt_ms, model.params, float_spikes=True, surrogate=sur)
     every = static.record.every
-    padded = -(-n_steps // every) * every
+    chunk = _remat_chunk_steps(checkpoint_ms, dt_ms, every, n_steps)
+    n_chunks = -(-n_steps // chunk)
+    padded = n_chunks * chunk
     fn = chunk_fn(static, False, False)
     wave_np = waveform_table(model.waveforms, 0, padded, dt_ms)
     from .probes.fields import derive_fields, finalize_fields, init_field_state
@@ -276,10 +290,22 @@ def pure_simulate_fn(model: Model, duration_ms: float, dt_ms: float):
     meta = SignalsMeta.from_model(model, dt_ms=dt_ms, n_steps=n_steps, seeds=None, batched=False, record_every=every)
     probes = model.probes
 
+    def run(params, key, carry, wave):
+        if n_chunks == 1:
+            return fn(params, struct, carry, key, 0, wave)
+
+        @functools.partial(jax.checkpoint, prevent_cse=False)
+        def one_chunk(c, i):
+            part = jax.lax.dynamic_slice_in_dim(wave, i * chunk, chunk)
+            return fn(params, struct, c, key, i * chunk, part)
+
+        carry, outs = jax.lax.scan(one_chunk, carry, jnp.arange(n_chunks, dtype=jnp.int32))
+        return carry, jax.tree_util.tree_map(lambda a: a.reshape((-1,) + a.shape[2:]), outs)
+
     def f(params, seed):
         key = jax.random.PRNGKey(seed) if jnp.ndim(seed) == 0 else seed
         carry = init_carry(static, params, struct)
-        carry, outs = fn(params, struct, carry, key, 0, jnp.asarray(wave_np, jnp.dtype(static.dtype)))
+        carry, outs = run(params, key, carry, jnp.asarray(wave_np, jnp.dtype(static.dtype)))
         outs = _trim(outs, n_steps, every, False)
         state, derived = derive_fields(probes, outs, init_field_state(probes, None), dt_ms, False)
         outs.update(derived)
@@ -289,4 +315,17 @@ def pure_simulate_fn(model: Model, duration_ms: float, dt_ms: float):
             outs["weights"] = carry["plastic"]["w"]
         return Signals.from_arrays(outs, meta)
 
+    f.surrogate = sur
     return f
+
+
+def _remat_chunk_steps(checkpoint_ms, dt_ms: float, every: int, n_steps: int) -> int:
+    """Steps per rematerialised chunk: a multiple of ``every``; the whole run for ``None``."""
+    whole = -(-n_steps // every) * every
+    if checkpoint_ms is None:
+        return whole
+    from .config.validate import check_number
+
+    ms = check_number("checkpoint_ms", checkpoint_ms, lo=0, lo_open=True)
+    steps = max(1, int(round(ms / dt_ms)))
+    return min(whole, -(-steps // every) * every)

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+from jax import lax
 
 from .rng import wrap_key
 
-__all__ = ["draws", "external", "poisson_kmax"]
+__all__ = ["draws", "external", "pathwise_counts", "poisson_kmax"]
 
 
-def draws(ds, n: int, dt: float, dtype, params: dict, struct: dict, key, steps) -> dict:
+def draws(ds, n: int, dt: float, dtype, params: dict, struct: dict, key, steps, *, pathwise: bool = False) -> dict:
     """Per-step Gaussian and Poisson input, ``z[T, N]`` and ``pc[T, P, N]`` (``pc[T, N]`` when every
     neuron gets at most one Poisson drive: one uniform per neuron and step, not one per drive).
+
+    ``pathwise`` gives the Poisson counts a derivative in their mean (:func:`pathwise_counts`), so that
+    gradients reach the drives' rates and input counts.
 
     ``key`` is raw ``uint32[2]`` threefry key data; the draws are those of ``jax.random`` with it, made by
     :data:`jaxfne.engine.rng.THREEFRY` (the same numbers, compiled without the rolled CPU loop), except
@@ -36,18 +40,37 @@ def draws(ds, n: int, dt: float, dtype, params: dict, struct: dict, key, steps) 
             # inverse CDF: X = #{j < kmax : u > F(j)}, exact up to a tail below the uniform's resolution
             if ds.poisson_disjoint:
                 u = jax.vmap(lambda k: jax.random.uniform(jax.random.fold_in(kp, k), (n,), dtype))(steps)
-                out["pc"] = _inverse_cdf_per_neuron(u, jnp.concatenate([lam, jnp.zeros(1, dtype)])[struct["poisson_of"]],
-                                                    ds.poisson_kmax)
+                lam = jnp.concatenate([lam, jnp.zeros(1, dtype)])[struct["poisson_of"]]  # [N]
+                out["pc"] = _inverse_cdf_per_neuron(u, lax.stop_gradient(lam), ds.poisson_kmax)
             else:
                 j = jnp.arange(ds.poisson_kmax, dtype=dtype)
-                logpmf = j[None, :] * jnp.log(lam)[:, None] - lam[:, None] - jax.scipy.special.gammaln(j + 1.0)[None, :]
+                mean = lax.stop_gradient(lam)
+                logpmf = j[None, :] * jnp.log(mean)[:, None] - mean[:, None] - jax.scipy.special.gammaln(j + 1.0)[None, :]
                 cdf = jnp.cumsum(jnp.exp(logpmf), axis=1)  # [P, K]
                 u = jax.vmap(lambda k: jax.random.uniform(jax.random.fold_in(kp, k), shape, dtype))(steps)
                 out["pc"] = jnp.sum(u[..., None] > cdf[None, :, None, :], axis=-1).astype(dtype)
+                lam = lam[:, None]
         else:
             kp = jax.random.fold_in(raw, 1)
-            out["pc"] = jax.vmap(lambda k: jax.random.poisson(jax.random.fold_in(kp, k), lam[:, None], shape))(steps).astype(dtype)
+            mean = lax.stop_gradient(lam)[:, None]
+            out["pc"] = jax.vmap(lambda k: jax.random.poisson(jax.random.fold_in(kp, k), mean, shape))(steps).astype(dtype)
+            lam = lam[:, None]
+        if pathwise:
+            out["pc"] = pathwise_counts(out["pc"], lam)
     return out
+
+
+def pathwise_counts(count, lam):
+    """Poisson counts ``count`` of mean ``lam`` (broadcastable) with the derivative ``d count / d lam =
+    count / lam``: the counts themselves forward (straight through), and in reverse mode each count
+    scales with its mean, as ``lam * (count / lam)`` with the ratio held fixed.
+
+    Unbiased where a readout is linear in the counts (``E[count / lam] = 1 = dE[count]/dlam``, e.g. a
+    subthreshold V_m), an approximation otherwise; zero counts pass no gradient.
+    """
+    safe = jnp.where(lam > 0, lam, 1.0)
+    slope = lax.stop_gradient(jnp.where(lam > 0, count / safe, 0.0))
+    return lax.stop_gradient(count) + slope * (lam - lax.stop_gradient(lam))
 
 
 def _inverse_cdf_per_neuron(u, lam, kmax: int):

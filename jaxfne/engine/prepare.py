@@ -9,8 +9,10 @@ import numpy as np
 
 from ..propagation import TABLE_KERNELS
 from ..propagation.base import PropagationStatic
+from ..propagation.transpose import presynaptic_index
 from .drive import poisson_kmax
 from .static import DriveStatic, Static
+from .surrogate import Surrogate
 
 __all__ = ["BATCH_CAPACITY", "prepare"]
 
@@ -18,21 +20,33 @@ __all__ = ["BATCH_CAPACITY", "prepare"]
 BATCH_CAPACITY = 128
 
 
-def prepare(model, dt_ms: float, params: dict | None = None, *, float_spikes: bool = False):
+def prepare(model, dt_ms: float, params: dict | None = None, *, float_spikes: bool = False,
+            surrogate: Surrogate | None = None):
     """``(Static, structure)`` for step ``dt_ms`` (delays in steps depend on it), cached per model and dt.
 
     ``params`` size the Poisson sampler (its support depends on the rates; part of the key).
+    ``float_spikes`` prepares a run for reverse mode: spikes are emitted as floats that carry the
+    surrogate gradient (``surrogate``'s pseudo-derivative), and a table kernel's structure gains the
+    presynaptic index of every synapse, which its transposed delivery over all rows reads (not needed
+    when only spiking rows are visited).
     """
     host = model._host
     if dt_ms not in host.per_dt:
         host.per_dt[dt_ms] = _build(model, dt_ms)
     static, struct = host.per_dt[dt_ms]
+    sur = surrogate or Surrogate()
+    if float_spikes and static.prop.kind in TABLE_KERNELS and not sur.spikes_only:
+        if (dt_ms, "grad") not in host.per_dt:
+            host.per_dt[(dt_ms, "grad")] = {**struct, "flat_pre": presynaptic_index(struct["row_start"],
+                                                                                     struct["targets"].shape[0])}
+        struct = host.per_dt[(dt_ms, "grad")]
     p = model.params if params is None else params
     if static.drive.n_poisson:
         k = poisson_kmax(np.asarray(p["poisson_rate_hz"]), np.asarray(p["poisson_n_inputs"]), dt_ms)
         static = dataclasses.replace(static, drive=dataclasses.replace(static.drive, poisson_kmax=k))
     if float_spikes:
-        static = dataclasses.replace(static, float_spikes=True)
+        static = dataclasses.replace(static, float_spikes=True, surrogate=sur,
+                                     prop=dataclasses.replace(static.prop, spiking_transpose=sur.spikes_only))
     return static, struct
 
 

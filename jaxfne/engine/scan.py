@@ -90,7 +90,8 @@ def chunk_fn(static, batched_key: bool, batched_params: bool):
         t_len = wave.shape[0]
         steps = step0 + jnp.arange(t_len, dtype=jnp.int32)
         xs = {"k": steps, "wave": wave,
-              **drive.draws(static.drive, static.n, static.dt, jnp.dtype(static.dtype), params, struct, key, steps)}
+              **drive.draws(static.drive, static.n, static.dt, jnp.dtype(static.dtype), params, struct, key, steps,
+                                 pathwise=static.float_spikes)}
         nparams = {**params["neuron"], **fam.precompute(params["neuron"], static.dt)}
         layout = {}
 

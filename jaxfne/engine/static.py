@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..propagation.base import PropagationStatic
+from .surrogate import Surrogate
 
 __all__ = ["DriveStatic", "RecordSpec", "Static"]
 
@@ -66,3 +67,4 @@ class Static:
     record: RecordSpec
     plastic: bool = False
     float_spikes: bool = False  # emit 0/1 floats that carry the surrogate gradient (for grad)
+    surrogate: Surrogate = Surrogate()  # the spike function's pseudo-derivative

@@ -13,6 +13,7 @@ from ..neurons import FAMILIES
 from ..propagation import KERNELS
 from ..synapses import CurrentSynapses, stdp
 from . import drive, record
+from .surrogate import spike_function
 
 __all__ = ["step", "synapses_of"]
 
@@ -45,7 +46,8 @@ def step(static, params: dict, nparams: dict, struct: dict, carry: dict, xs: dic
     arrivals = {"exc": arr[0], "inh": arr[1], "drive": drive_in}
     syn = synapses_of(static, params, nparams)
     new["neuron"], new["syn"], v_sample, s = fam.step(nparams, carry["neuron"], syn, carry["syn"], arrivals, i_ext,
-                                                      static.dt, static.scheme)
+                                                      static.dt, static.scheme,
+                                                      spike_fn=spike_function(static.surrogate))
     if kernel is not None:
         new["prop"] = kernel.propagate(static.prop, new["prop"], s, k, weights, params, struct)
     if static.plastic:

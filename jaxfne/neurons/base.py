@@ -147,7 +147,7 @@ class NeuronFamily(abc.ABC):
 
     @abc.abstractmethod
     def step(self, params: dict, state: dict, syn, syn_state: dict, arrivals: dict, i_ext, dt: float,
-             scheme: str) -> tuple[dict, dict, Any, Any]:
+             scheme: str, spike_fn=None) -> tuple[dict, dict, Any, Any]:
         """Advance one step.
 
         Parameters
@@ -159,6 +159,9 @@ class NeuronFamily(abc.ABC):
             This step's synaptic arrivals (``exc``, ``inh`` [neuron] and ``drive`` [drive, neuron]).
         i_ext : [neuron]
             External current held constant over the step (stimuli and random drives).
+        spike_fn : callable, optional
+            ``x -> 0/1`` with a surrogate derivative (:func:`jaxfne.engine.surrogate.spike_function`),
+            applied to the distance to threshold; the family's default is the default surrogate.
 
         Returns
         -------

@@ -133,7 +133,7 @@ class IafPscExp(NeuronFamily):
         y = (params["V_m0"] - params["E_L"]).astype(dtype)
         return {"y": y, "r": jnp.zeros(y.shape, jnp.int32)}
 
-    def step(self, params, state, syn, syn_state, arrivals, i_ext, dt, scheme):
+    def step(self, params, state, syn, syn_state, arrivals, i_ext, dt, scheme, spike_fn=spike_fn):
         """Voltage first, with the old currents (exact integration); then the currents."""
         p = params
         y, r = state["y"], state["r"]

@@ -161,7 +161,7 @@ class Izhikevich(NeuronFamily):
         # guarded by the configuration; kept for direct callers
         raise ValueError(f"scheme={scheme!r} is not allowed: sequential_euler, split_half_step, euler")
 
-    def step(self, params, state, syn, syn_state, arrivals, i_ext, dt, scheme):
+    def step(self, params, state, syn, syn_state, arrivals, i_ext, dt, scheme, spike_fn=spike_fn):
         """Currents first (the published order): decay and add arrivals, then integrate with them."""
         syn_state = syn.advance(syn_state, arrivals)
         current = syn.total_current(syn_state) + i_ext

@@ -28,6 +28,7 @@ class PropagationStatic:
     gains: bool  # per-projection gains applied
     row_width: int = 1  # the largest out-degree: the window of the flat synapse table read per spike
     capacity: int = 1  # spikes per gather-and-scatter batch of the "batched" kernel
+    spiking_transpose: bool = False  # reverse mode needs the rows of spiking neurons only (one-sided surrogate)
 
     @property
     def row_slices(self) -> bool:

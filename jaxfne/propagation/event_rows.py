@@ -8,7 +8,7 @@ future arrivals ``[2, D, N + 1]`` (column N absorbs the window's entries beyond 
 follows the number of synaptic events plus O(N) per step; no spike is ever dropped, however many
 fire in one step. When every row targets all neurons in order and delays are uniform (the
 Izhikevich 2003 network), a row is added to the buffer as a contiguous slice instead of scattered.
-Reverse-mode ``jax.grad`` cannot pass a ``while_loop``: differentiate with ``dense``.
+Reverse mode runs the transposed delivery (:mod:`~jaxfne.propagation.transpose`).
 """
 
 from __future__ import annotations
@@ -19,13 +19,14 @@ import jax.numpy as jnp
 from jax import custom_batching, lax
 
 from .base import Propagation, PropagationStatic
+from .transpose import deliver, take_slot
 
-__all__ = ["EventRows"]
+__all__ = ["EventRows", "table_struct"]
 
 
 class EventRows(Propagation):
     name = "event"
-    differentiable = False
+    differentiable = True
 
     def init(self, ps: PropagationStatic, dtype) -> dict:
         # rows added as slices need no padding column (it absorbs the padded targets of scattered rows)
@@ -39,11 +40,7 @@ class EventRows(Propagation):
         the clear wait for the read; read and clear then no longer overlap, and the buffer is updated
         in place. A plain slice and clear made XLA copy the whole ring buffer twice per step.
         """
-        buf = state["buf"]
-        slot = k % ps.d_len
-        arr = lax.cond(k >= 0, lambda b: lax.dynamic_index_in_dim(b, slot, axis=1, keepdims=False),
-                       lambda b: jnp.zeros((2, b.shape[-1]), b.dtype), buf)
-        buf = buf.at[:, slot, :].add(-arr)
+        buf, arr = take_slot(_read_and_clear, state["buf"], k % ps.d_len)
         return {"buf": buf}, arr[:, :ps.n]
 
     def propagate(self, ps, state, s, k, weights, params, struct):
@@ -55,10 +52,25 @@ class EventRows(Propagation):
         a select over the whole batch in each.
         """
         gain = params["gain"] if ps.gains else jnp.zeros((0, 0), weights.dtype)
-        kernel = _event_kernel(ps)
-        buf = kernel(state["buf"], s, k, struct["targets"], weights, params["weight_scale"], struct["delays"],
-                     struct["row_start"], struct["is_exc"], struct["pop_index"], gain)
-        return {"buf": buf}
+        return {"buf": deliver(ps, _schedule, state["buf"], s, k, weights, params["weight_scale"], gain,
+                               table_struct(struct))}
+
+
+def _read_and_clear(buf, slot):
+    arr = lax.cond(slot >= 0, lambda b: lax.dynamic_index_in_dim(b, slot, axis=1, keepdims=False),
+                   lambda b: jnp.zeros((2, b.shape[-1]), b.dtype), buf)
+    return buf.at[:, slot, :].add(-arr), arr
+
+
+def table_struct(struct: dict) -> dict:
+    """The structure arrays the table kernels and their transpose read."""
+    keys = ("targets", "delays", "row_start", "is_exc", "pop_index", "flat_pre")
+    return {key: struct[key] for key in keys if key in struct}
+
+
+def _schedule(ps, buf, s, k, weights, scale, gain, struct):
+    return _event_kernel(ps)(buf, s, k, struct["targets"], weights, scale, struct["delays"], struct["row_start"],
+                             struct["is_exc"], struct["pop_index"], gain)
 
 
 @functools.lru_cache(maxsize=32)

@@ -1,0 +1,175 @@
+"""Gradients through event-driven propagation: their cost, and what they buy in a parameter recovery.
+
+``speed``: on the Potjans & Diesmann (2014) column at ``--scale``/``--k-scale``, the wall time of one
+forward pass (``simulate_fn`` + a rate readout, jitted) and of one forward + backward pass
+(``jax.value_and_grad`` with respect to the eight-by-eight projection gains), with the one-sided
+surrogate (beta 0.2/mV) and rematerialised chunks of ``--checkpoint-ms``; prints both and the ratio.
+
+``recovery``: the same column with four projection gains perturbed by +-20 %, fitted to the eight
+population rates of the unperturbed column (targets from seeds 100-103, the fit's own seeds are
+others): ``jaxfne.fitting.fit`` (Adam) against scipy's Nelder-Mead on the same loss and seeds. It
+prints the loss, the rates' and gains' largest relative errors and the number of simulations (a
+gradient step counted as its forward-equivalents, the measured ratio of ``speed``) each needed.
+
+Usage::
+
+    python benchmarks/gradients.py speed                 # 5 % neurons, 10 % in-degrees, 200 ms
+    python benchmarks/gradients.py recovery --steps 60
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+
+PERTURBED = {"gain/L4E->L2/3E": 1.2, "gain/L2/3I->L2/3E": 0.8, "gain/L4I->L4E": 1.2, "gain/L5E->L5I": 0.8}
+SURROGATE = {"kind": "one_sided", "beta": 0.2}
+
+
+def _column(scale: float, k_scale: float):
+    import jaxfne
+
+    return jaxfne.construct(jaxfne.presets.potjans_diesmann_2014(scale=scale, k_scale=k_scale).probes(["SPK"]))
+
+
+def _rate_objectives(model, t_ms: float, skip_ms: float, seeds):
+    import jaxfne
+
+    truth = jaxfne.simulate(model, duration_ms=t_ms, dt_ms=0.1, seed=list(seeds))
+    objs = []
+    for pop in (p.split(":", 1)[1] for p in model.table.populations):
+        sel = dict(layer=pop[:-1], cell_type=pop[-1], t_start_ms=skip_ms)
+        rate = float(np.mean(model.compute_readout(truth, [jaxfne.readout_spec(pop, "spike_rate_hz", **sel)]).results[pop]))
+        objs.append(jaxfne.objective(pop, "spike_rate_hz", rate, **sel))
+    return objs
+
+
+def speed(args) -> dict:
+    import jax
+    import jax.numpy as jnp
+
+    import jaxfne
+
+    m = _column(args.scale, args.k_scale)
+    spec = jaxfne.readout_spec("r", "spike_rate_hz")
+    f = m.simulate_fn(args.t_ms, 0.1, surrogate=SURROGATE, checkpoint_ms=args.checkpoint_ms)
+
+    def rate(gain, seed):
+        return m.compute_readout(f({**m.params, "gain": gain}, seed), [spec]).results["r"]
+
+    fwd, both = jax.jit(rate), jax.jit(jax.value_and_grad(rate))
+    g0 = jnp.asarray(m.params["gain"])
+    jax.block_until_ready(fwd(g0, 0))
+    jax.block_until_ready(both(g0, 0))
+    reps = args.reps
+    t0 = time.perf_counter()
+    for s in range(reps):
+        jax.block_until_ready(fwd(g0, s + 1))
+    t_fwd = (time.perf_counter() - t0) / reps
+    t0 = time.perf_counter()
+    for s in range(reps):
+        jax.block_until_ready(both(g0, s + 1))
+    t_both = (time.perf_counter() - t0) / reps
+    return {"what": "speed", "n": m.n, "synapses": m.synapses.count, "t_ms": args.t_ms, "backend": jax.default_backend(),
+            "checkpoint_ms": args.checkpoint_ms, "forward_s": t_fwd, "forward_backward_s": t_both,
+            "ratio": t_both / t_fwd}
+
+
+def recovery(args) -> dict:
+    import jax
+    import jax.numpy as jnp
+    from scipy.optimize import minimize
+
+    from jaxfne.fitting import fit, resolve
+    from jaxfne.objectives import loss as total_loss
+
+    m = _column(args.scale, args.k_scale)
+    objs = _rate_objectives(m, args.t_ms, args.skip_ms, range(100, 104))
+    paths = list(PERTURBED)
+    start = m
+    for path, factor in PERTURBED.items():
+        p = resolve(m, path)
+        start = start.with_params(gain=p.put(start.params, p.get(start.params) * factor)["gain"])
+    seeds = list(range(args.seeds))
+
+    def rates_of(model):
+        """The eight rates on four seeds neither the targets nor the fits used."""
+        import jaxfne
+
+        run = jaxfne.simulate(model, duration_ms=args.t_ms, dt_ms=0.1, seed=list(range(200, 204)))
+        return np.array([float(np.mean(model.compute_readout(run, [o.spec]).results[o.name])) for o in objs])
+
+    targets = np.array([o.target for o in objs])
+    t0 = time.perf_counter()
+    res = fit(start, objs, paths, duration_ms=args.t_ms, dt_ms=0.1, seeds=seeds, steps=args.steps,
+              learning_rate=args.learning_rate, surrogate=SURROGATE, checkpoint_ms=args.checkpoint_ms,
+              bounds={p: "positive" for p in paths})
+    t_grad = time.perf_counter() - t0
+    gains = np.array([float(res.values[p]) for p in paths])
+    grad_rates = rates_of(res.model)
+    best = min(res.losses)
+
+    # Nelder-Mead on the same loss and seeds (the forward pass only, jitted once)
+    f = m.simulate_fn(args.t_ms, 0.1)
+    seed_arr = jnp.asarray(seeds, jnp.uint32)
+    put = [resolve(m, p) for p in paths]
+
+    def loss_of(x):
+        p = start.params
+        for path, v in zip(put, x):
+            p = path.put(p, v)
+        return jnp.mean(jax.vmap(lambda s: total_loss(m, f(p, s), objs))(seed_arr))
+
+    loss_jit = jax.jit(loss_of)
+    calls = []
+    x0 = np.array([float(p.get(start.params)) for p in put])
+
+    def counted(x):
+        v = float(loss_jit(jnp.asarray(x)))
+        calls.append(v)
+        return v
+
+    t0 = time.perf_counter()
+    nm = minimize(counted, x0, method="Nelder-Mead", options={"maxfev": args.max_evals, "xatol": 1e-3, "fatol": 1e-4})
+    t_nm = time.perf_counter() - t0
+    reach = next((i + 1 for i, v in enumerate(calls) if v <= best), None)
+    nm_model = start
+    for path, v in zip(put, nm.x):
+        nm_model = nm_model.with_params(gain=path.put(nm_model.params, v)["gain"])
+    return {"what": "recovery", "n": m.n, "t_ms": args.t_ms, "seeds": seeds, "steps": args.steps,
+            "gradient": {"loss_first": res.losses[0], "loss_best": best, "loss_last": res.losses[-1],
+                         "gains": gains.tolist(), "gain_max_rel_err": float(np.max(np.abs(gains - 1.0))),
+                         "rate_max_rel_err": float(np.max(np.abs(grad_rates - targets) / targets)),
+                         "wall_s": t_grad, "simulations": args.steps * len(seeds)},
+            "nelder_mead": {"loss_best": float(min(calls)), "evaluations": len(calls),
+                            "simulations": len(calls) * len(seeds), "evaluations_to_gradient_best": reach,
+                            "gains": nm.x.tolist(), "gain_max_rel_err": float(np.max(np.abs(nm.x - 1.0))),
+                            "rate_max_rel_err": float(np.max(np.abs(rates_of(nm_model) - targets) / targets)),
+                            "wall_s": t_nm}}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("what", choices=["speed", "recovery"])
+    ap.add_argument("--scale", type=float, default=0.05)
+    ap.add_argument("--k-scale", type=float, default=0.1)
+    ap.add_argument("--t-ms", type=float, default=None)
+    ap.add_argument("--skip-ms", type=float, default=100.0)
+    ap.add_argument("--checkpoint-ms", type=float, default=50.0)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--steps", type=int, default=60)
+    ap.add_argument("--seeds", type=int, default=2)
+    ap.add_argument("--learning-rate", type=float, default=0.03)
+    ap.add_argument("--max-evals", type=int, default=400)
+    args = ap.parse_args()
+    if args.t_ms is None:
+        args.t_ms = 200.0 if args.what == "speed" else 300.0
+    out = speed(args) if args.what == "speed" else recovery(args)
+    print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()

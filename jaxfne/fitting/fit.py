@@ -1,0 +1,149 @@
+"""Gradient-based fitting of a model's parameters to objectives on its readouts."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..errors import ConfigurationError, GradientError
+from .paths import resolve
+from .result import FitResult
+from .transforms import bounds as make_bounds
+
+__all__ = ["fit"]
+
+
+def fit(model, objectives: Sequence, fit_params: Sequence[str], *, duration_ms: float, dt_ms: float,
+        seeds: Sequence[int] | None = None, seed: int = 0, steps: int = 50, optimizer=None,
+        learning_rate: float = 0.05, bounds: Mapping[str, object] | None = None, surrogate=None,
+        checkpoint_ms: float | None = None, callback: Callable | None = None) -> FitResult:
+    """Fit parameters (named by path) by gradient descent on the objectives.
+
+    Parameters
+    ----------
+    model : Model
+    objectives : sequence of Objective or TraceObjective
+        Their losses are summed (readout targets: weighted squared error; traces: weighted RMSE).
+    fit_params : sequence of str
+        Parameter paths (:mod:`jaxfne.fitting.paths`): ``"weight_scale"``, ``"gain/L4E->L2/3E"``,
+        ``"neuron/I_e/L4E"``, ``"poisson_rate_hz/0"``, ...
+    duration_ms, dt_ms : float
+        The simulation of each loss evaluation.
+    seeds : sequence of int, optional
+        Noise seeds simulated together (vmapped) at every step; the loss is their mean. Default
+        ``[seed]``.
+    steps : int
+        Optimiser steps.
+    optimizer : optax.GradientTransformation, optional
+        Default ``optax.adam(learning_rate)``.
+    bounds : mapping, optional
+        ``{path: (lo, hi)}`` (``None`` for an open side) or ``{path: "positive"}``: the optimiser works on
+        an unconstrained value through a transform (:mod:`jaxfne.fitting.transforms`).
+    surrogate : Surrogate, str or dict, optional
+        The spike function's pseudo-derivative (:mod:`jaxfne.engine.surrogate`); recorded in the result.
+    checkpoint_ms : float, optional
+        Rematerialised chunks bounding the gradient's memory (:func:`jaxfne.simulate.pure_simulate_fn`).
+    callback : callable, optional
+        ``callback(step, loss, values)`` after every step.
+
+    Returns
+    -------
+    FitResult
+        The fitted model, the values and the loss history; unpacks as ``model, history``.
+
+    Raises
+    ------
+    ConfigurationError
+        An unknown path, a bound that excludes the initial value, an objective that is not
+        differentiable.
+    GradientError
+        A loss or gradient that is not finite, naming the step and the parameters, and what to change.
+    """
+    import optax
+
+    from ..config.validate import check_int
+    from ..engine.surrogate import surrogate as make_surrogate
+    from ..objectives import NOT_DIFFERENTIABLE
+
+    if not objectives:
+        raise ConfigurationError("objectives", objectives, "at least one objective")
+    for o in objectives:
+        if getattr(o, "metric", None) in NOT_DIFFERENTIABLE:
+            raise ConfigurationError(f"objective[{o.name!r}].metric", o.metric,
+                                     "a differentiable metric (burst counting runs on the host; fit "
+                                     "spike_rate_hz or a trace objective instead)")
+    if isinstance(fit_params, str) or not fit_params:
+        raise ConfigurationError("fit_params", fit_params, "a non-empty list of parameter paths")
+    steps = check_int("steps", steps, lo=1)
+    seed_list = [check_int(f"seeds[{i}]", s, lo=0, hi=2**32 - 1) for i, s in enumerate(seeds)] if seeds is not None \
+        else [check_int("seed", seed, lo=0, hi=2**32 - 1)]
+    if not seed_list:
+        raise ConfigurationError("seeds", seeds, "a non-empty list of integers")
+    sur = make_surrogate(surrogate)
+    paths = [resolve(model, p) for p in fit_params]
+    if len({p.path for p in paths}) != len(paths):
+        raise ConfigurationError("fit_params", list(fit_params), "each path once")
+    unknown = set(bounds or {}) - {p.path for p in paths}
+    if unknown:
+        raise ConfigurationError("bounds", sorted(unknown), "paths listed in fit_params")
+    initial = {p.path: p.initial(model.params) for p in paths}
+    transforms = {p.path: make_bounds(p.path, initial[p.path], (bounds or {}).get(p.path)) for p in paths}
+    u0 = {k: transforms[k].inverse(v) for k, v in initial.items()}
+
+    f = model.simulate_fn(duration_ms, dt_ms, surrogate=sur, checkpoint_ms=checkpoint_ms)
+    from ..objectives import loss as total_loss
+
+    def values_of(u):
+        return {k: transforms[k].forward(v) for k, v in u.items()}
+
+    def params_of(u):
+        p = model.params
+        for path, v in zip(paths, values_of(u).values()):
+            p = path.put(p, v)
+        return p
+
+    seed_arr = jnp.asarray(seed_list, jnp.uint32)
+
+    def objective_value(u):
+        p = params_of(u)
+        return jnp.mean(jax.vmap(lambda s: total_loss(model, f(p, s), objectives))(seed_arr))
+
+    value_and_grad = jax.jit(jax.value_and_grad(objective_value))
+    opt = optimizer if optimizer is not None else optax.adam(learning_rate)
+    state = opt.init(u0)
+    u = u0
+    history = []
+    start = time.perf_counter()
+    for i in range(steps):
+        value, g = value_and_grad(u)
+        bad = [k for k, v in g.items() if not np.all(np.isfinite(np.asarray(v)))]
+        if not np.isfinite(float(value)) or bad:
+            raise GradientError(
+                "the loss or its gradient is not finite" if bad else "the loss is not finite",
+                "the adjoint of a recurrent spiking network grows with the duration and the surrogate's "
+                "steepness: use surrogate='one_sided' (gradients through the spikes that occurred), a "
+                "smaller beta, a shorter duration_ms, or runtime(dtype='float64')", step=i, parameters=bad)
+        vals = values_of(u)
+        history.append({"step": i, "loss": float(value), "values": {k: np.asarray(v).tolist() for k, v in vals.items()},
+                        "grad_norm": float(np.sqrt(sum(float(jnp.sum(v ** 2)) for v in g.values())))})
+        if callback is not None:
+            callback(i, float(value), vals)
+        updates, state = opt.update(g, state, u)
+        u = optax.apply_updates(u, updates)
+    final = values_of(u)
+    fitted = _with(model, params_of(u))
+    return FitResult(model=fitted, values={k: np.asarray(v) for k, v in final.items()}, initial=
+                     {k: np.asarray(v) for k, v in initial.items()}, history=history, paths=tuple(fit_params),
+                     bounds={k: b.to_list() for k, b in transforms.items()}, surrogate=sur.to_dict(),
+                     seeds=tuple(seed_list), objectives=tuple(o.to_dict() for o in objectives),
+                     duration_ms=float(duration_ms), dt_ms=float(dt_ms), wall_time_s=time.perf_counter() - start)
+
+
+def _with(model, params: dict):
+    """``model`` with every top-level leaf that ``params`` changed."""
+    changed = {k: v for k, v in params.items() if v is not model.params[k]}
+    return model.with_params(**changed) if changed else model
