@@ -5,6 +5,8 @@ forward pass (``simulate_fn`` + a rate readout, jitted) and of one forward + bac
 (``jax.value_and_grad`` with respect to the eight-by-eight projection gains), with the one-sided
 surrogate (beta 0.2/mV) and rematerialised chunks of ``--checkpoint-ms``; prints both and the ratio.
 
+``csd``: a layer-4 afferent's weight recovered from the laminar CSD profile (below).
+
 ``recovery``: the same column with four projection gains perturbed by +-20 %, fitted to the eight
 population rates of the unperturbed column (targets from seeds 100-103, the fit's own seeds are
 others): ``jaxfne.fitting.fit`` (Adam) against scipy's Nelder-Mead on the same loss and seeds. It
@@ -15,6 +17,7 @@ Usage::
 
     python benchmarks/gradients.py speed                 # 5 % neurons, 10 % in-degrees, 200 ms
     python benchmarks/gradients.py recovery --steps 60
+    python benchmarks/gradients.py csd --steps 40 --seeds 4
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ def _rate_objectives(model, t_ms: float, skip_ms: float, seeds):
     truth = jaxfne.simulate(model, duration_ms=t_ms, dt_ms=0.1, seed=list(seeds))
     objs = []
     for pop in (p.split(":", 1)[1] for p in model.table.populations):
-        sel = dict(layer=pop[:-1], cell_type=pop[-1], t_start_ms=skip_ms)
+        sel = {"layer": pop[:-1], "cell_type": pop[-1], "t_start_ms": skip_ms}
         rate = float(np.mean(model.compute_readout(truth, [jaxfne.readout_spec(pop, "spike_rate_hz", **sel)]).results[pop]))
         objs.append(jaxfne.objective(pop, "spike_rate_hz", rate, **sel))
     return objs
@@ -151,9 +154,42 @@ def recovery(args) -> dict:
                             "wall_s": t_nm}}
 
 
+def csd(args) -> dict:
+    """A layer-4 afferent (Poisson volley, 100-150 ms) on the same column: its weight, started 30 % high,
+    recovered from the time-averaged laminar CSD of a target run (seeds 100-103) in 100-160 ms."""
+    import optax
+
+    import jaxfne
+    from jaxfne.fitting import fit, trace_objective
+
+    cfg = (jaxfne.presets.potjans_diesmann_2014(scale=args.scale, k_scale=args.k_scale)
+           .stimulus("poisson", target={"layer": "L4"}, rate_hz=20.0, n_inputs=100, weight=87.8, start_ms=100.0,
+                     stop_ms=150.0, synapse_depth_um="L4")
+           .probes(["SPK", "CSD-proxy"], record_neurons=[]))
+    m = jaxfne.construct(cfg)
+    drive = int(np.asarray(m.params["poisson_weight"]).size - 1)  # the afferent: the configuration's last drive
+    path = f"poisson_weight/{drive}"
+    truth = jaxfne.simulate(m, duration_ms=args.t_ms, dt_ms=0.1, seed=list(range(100, 104)))
+    window = (100.0, 160.0)
+    sel = (truth.time_ms > window[0]) & (truth.time_ms <= window[1])
+    target = np.asarray(truth.CSD)[:, sel].mean(axis=(0, 1))
+    weights = np.asarray(m.params["poisson_weight"]).copy()
+    weights[drive] *= 1.3
+    start = m.with_params(poisson_weight=weights)
+    opt = optax.adam(optax.cosine_decay_schedule(args.learning_rate * 2, args.steps))
+    obj = trace_objective("csd_profile", "CSD", target, t_start_ms=window[0], t_stop_ms=window[1], profile=True)
+    t0 = time.perf_counter()
+    res = fit(start, [obj], [path], duration_ms=args.t_ms, dt_ms=0.1, seeds=list(range(args.seeds)), steps=args.steps,
+              optimizer=opt, surrogate=SURROGATE, checkpoint_ms=args.checkpoint_ms, bounds={path: (20.0, 200.0)})
+    w = float(res.values[path])
+    return {"what": "csd", "n": m.n, "t_ms": args.t_ms, "steps": args.steps, "seeds": args.seeds, "true_weight_pA": 87.8,
+            "start_weight_pA": 87.8 * 1.3, "fitted_weight_pA": w, "rel_err": w / 87.8 - 1,
+            "loss_first": res.losses[0], "loss_last": res.losses[-1], "wall_s": time.perf_counter() - t0}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("what", choices=["speed", "recovery"])
+    ap.add_argument("what", choices=["speed", "recovery", "csd"])
     ap.add_argument("--scale", type=float, default=0.05)
     ap.add_argument("--k-scale", type=float, default=0.1)
     ap.add_argument("--t-ms", type=float, default=None)
@@ -166,8 +202,8 @@ def main() -> None:
     ap.add_argument("--max-evals", type=int, default=400)
     args = ap.parse_args()
     if args.t_ms is None:
-        args.t_ms = 200.0 if args.what == "speed" else 300.0
-    out = speed(args) if args.what == "speed" else recovery(args)
+        args.t_ms = 300.0 if args.what == "recovery" else 200.0
+    out = {"speed": speed, "recovery": recovery, "csd": csd}[args.what](args)
     print(json.dumps(out, indent=1))
 
 

@@ -30,7 +30,14 @@ class Objective:
 
     def loss(self, model, signals):
         """Weighted squared error (mean over seeds for a batch); a JAX scalar, differentiable."""
-        value = compute_readout(model, signals, [self.spec]).results[self.spec.name]
+        return self.compare(self.statistic(model, signals))
+
+    def statistic(self, model, signals):
+        """The readout's value (``[seed]`` for a batch)."""
+        return compute_readout(model, signals, [self.spec]).results[self.spec.name]
+
+    def compare(self, value):
+        """Weighted squared error of ``value`` (mean over a leading seed axis)."""
         return self.weight * jnp.mean((value - self.target) ** 2)
 
     def to_dict(self) -> dict:
@@ -61,6 +68,22 @@ class TraceObjective:
     metric = "rmse"
 
     def loss(self, model, signals):
+        """Weighted RMSE of one run's signal over the window (or of its time average)."""
+        return self.compare(self.statistic(model, signals))
+
+    def compare(self, a):
+        """Weighted RMSE of ``a`` (the window's time course, or its time average) against the target."""
+        target = jnp.asarray(self.target, a.dtype)
+        if target.shape != a.shape:
+            what = "its time average" if self.profile else "the window"
+            raise ConfigurationError(f"objective[{self.name!r}].target", f"shape {tuple(target.shape)}",
+                                     f"the shape of {self.signal} over {what}, {tuple(a.shape)}")
+        mse = jnp.mean((a - target) ** 2)
+        safe = jnp.where(mse > 0, mse, 1.0)  # a finite gradient at a perfect fit
+        return self.weight * jnp.where(mse > 0, jnp.sqrt(safe), 0.0)
+
+    def statistic(self, model, signals):
+        """One run's signal over the window (time first), or its time average with ``profile``."""
         a = getattr(signals, self.signal)
         if a is None:
             raise ConfigurationError(f"objective[{self.name!r}].signal", self.signal,
@@ -76,16 +99,7 @@ class TraceObjective:
             raise ConfigurationError(f"objective[{self.name!r}].t_start_ms/t_stop_ms", [lo, hi],
                                      "a window containing samples")
         a = jnp.asarray(a)[idx[0]:idx[-1] + 1]
-        if self.profile:
-            a = jnp.mean(a, axis=0)
-        target = jnp.asarray(self.target, a.dtype)
-        if target.shape != a.shape:
-            what = "its time average" if self.profile else "the window"
-            raise ConfigurationError(f"objective[{self.name!r}].target", f"shape {tuple(target.shape)}",
-                                     f"the shape of {self.signal} over {what}, {tuple(a.shape)}")
-        mse = jnp.mean((a - target) ** 2)
-        safe = jnp.where(mse > 0, mse, 1.0)  # a finite gradient at a perfect fit
-        return self.weight * jnp.where(mse > 0, jnp.sqrt(safe), 0.0)
+        return jnp.mean(a, axis=0) if self.profile else a
 
     def to_dict(self) -> dict:
         return {"name": self.name, "metric": "rmse", "signal": self.signal, "weight": self.weight,

@@ -34,8 +34,10 @@ def fit(model, objectives: Sequence, fit_params: Sequence[str], *, duration_ms: 
     duration_ms, dt_ms : float
         The simulation of each loss evaluation.
     seeds : sequence of int, optional
-        Noise seeds simulated together (vmapped) at every step; the loss is their mean. Default
-        ``[seed]``.
+        Noise seeds simulated together (vmapped) at every step. Each objective compares the mean over
+        the seeds of its statistic (a readout's value, a trace, a profile) with its target: the
+        column's expected response, with the noise averaged before the error is taken (a mean of
+        per-seed errors would also reward a smaller variance). Default ``[seed]``.
     steps : int
         Optimiser steps.
     optimizer : optax.GradientTransformation, optional
@@ -95,8 +97,6 @@ def fit(model, objectives: Sequence, fit_params: Sequence[str], *, duration_ms: 
     u0 = {k: transforms[k].inverse(v) for k, v in initial.items()}
 
     f = model.simulate_fn(duration_ms, dt_ms, surrogate=sur, checkpoint_ms=checkpoint_ms)
-    from ..objectives import loss as total_loss
-
     def values_of(u):
         return {k: transforms[k].forward(v) for k, v in u.items()}
 
@@ -109,8 +109,10 @@ def fit(model, objectives: Sequence, fit_params: Sequence[str], *, duration_ms: 
     seed_arr = jnp.asarray(seed_list, jnp.uint32)
 
     def objective_value(u):
+        """The objectives on the seed means of their statistics (readout values, traces, profiles)."""
         p = params_of(u)
-        return jnp.mean(jax.vmap(lambda s: total_loss(model, f(p, s), objectives))(seed_arr))
+        stats = jax.vmap(lambda s: [o.statistic(model, f(p, s)) for o in objectives])(seed_arr)
+        return sum(o.compare(jnp.mean(st, axis=0)) for o, st in zip(objectives, stats))
 
     value_and_grad = jax.jit(jax.value_and_grad(objective_value))
     opt = optimizer if optimizer is not None else optax.adam(learning_rate)

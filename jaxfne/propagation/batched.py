@@ -18,7 +18,7 @@ from jax import lax
 
 from .base import Propagation, PropagationStatic
 from .event_rows import table_struct
-from .spike_list import spike_list
+from .spike_list import row_windows, spike_list
 from .transpose import deliver, take_slot
 
 __all__ = ["Batched"]
@@ -56,17 +56,10 @@ def _propagate(ps: PropagationStatic, buf, s, k, weights, scale, gain, struct):
     row_start, targets, delays = struct["row_start"], struct["targets"], struct["delays"]
     pop = struct["pop_index"]
     pop_padded = jnp.concatenate([pop, jnp.zeros(1, pop.dtype)]) if ps.gains else None
-    lane = lax.iota(jnp.int32, width)
     size = buf.size
 
     def batch(first, b):
-        live = first + lax.iota(jnp.int32, cap) < count
-        j = jnp.where(live, lax.dynamic_slice(order, (first,), (cap,)), 0)
-        start = row_start[j]
-        length = jnp.where(live, row_start[j + 1] - start, 0)
-        pos = start[:, None] + lane[None, :]  # [cap, width]
-        inside = lane[None, :] < length[:, None]
-        tg = jnp.where(inside, targets[pos], n)
+        _, j, pos, inside, tg = row_windows(order, count, first, cap, row_start, targets, n, width)
         w = weights[pos] * (s[j] * scale)[:, None]
         if ps.gains:
             w = w * jnp.take_along_axis(gain[pop[j]], pop_padded[tg], axis=1)

@@ -31,7 +31,7 @@ import jax.numpy as jnp
 from jax import lax
 from jax.custom_derivatives import SymbolicZero
 
-from .spike_list import spike_list
+from .spike_list import row_windows, spike_list
 
 __all__ = ["deliver", "presynaptic_index", "take_slot"]
 
@@ -122,18 +122,11 @@ def _transpose_spiking(ps, g_buf, s, k, weights, scale, gain, struct, want_w: bo
     pop_padded = jnp.concatenate([pop, jnp.zeros(1, pop.dtype)])
     n_pop = gain.shape[0] if ps.gains else 1
     g_flat, ncols = g_buf.reshape(-1), g_buf.shape[-1]
-    lane = lax.iota(jnp.int32, width)
     size = weights.shape[0]
 
     def batch(carry):
         first, ds, d_scale, d_gain, d_w = carry
-        live = first + lax.iota(jnp.int32, cap) < count
-        j = jnp.where(live, lax.dynamic_slice(order, (first,), (cap,)), 0)
-        start = row_start[j]
-        length = jnp.where(live, row_start[j + 1] - start, 0)
-        pos = start[:, None] + lane[None, :]  # [cap, width]
-        inside = lane[None, :] < length[:, None]
-        tg = jnp.where(inside, targets[pos], n)
+        live, j, pos, inside, tg = row_windows(order, count, first, cap, row_start, targets, n, width)
         ch = jnp.where(struct["is_exc"][j], 0, 1).astype(jnp.int32)[:, None]
         flat = (ch * d_len + (k + delays[pos].astype(jnp.int32)) % d_len) * ncols + jnp.minimum(tg, ncols - 1)
         g = jnp.where(inside, g_flat[flat], 0)
