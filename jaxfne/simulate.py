@@ -315,7 +315,6 @@ def pure_simulate_fn(model: Model, duration_ms: float, dt_ms: float, *, surrogat
             outs["weights"] = carry["plastic"]["w"]
         return Signals.from_arrays(outs, meta)
 
-    f.surrogate = sur
     return f
 
 

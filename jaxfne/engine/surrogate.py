@@ -3,7 +3,7 @@
 Forward: exactly 0 or 1 (``x >= 0``, x = distance of the membrane potential to the threshold, mV).
 Backward: a pseudo-derivative ``sigma'(x)`` in place of the Dirac delta, so ``jax.grad`` through spikes
 is finite. The reset after a spike is detached (``stop_gradient``) in every family (Zenke & Vogels
-2021, Neural Comput 33:899). Two pseudo-derivatives, both with their maximum ``beta`` at threshold:
+2021, Neural Comput 33:899). Three pseudo-derivatives, each with its maximum ``beta`` at threshold:
 
 ``fast_sigmoid``
     ``beta / (1 + beta |x|)^2``, the derivative of a fast sigmoid (SuperSpike; Zenke & Ganguli 2018,
