@@ -16,6 +16,17 @@ potential is positive on the side ``P`` points to. In the column frame ``z`` poi
 towards the pia, so apical excitatory input (a sink above the soma, the return source
 at the soma) gives ``P_z < 0``, as hnn-core's "distal drive gives a negative dipole".
 
+MEG models
+----------
+For a spherically symmetric conductor the volume currents produce no radial
+magnetic field, so the radial component of the Sarvas field equals the radial
+component of the primary current's Biot-Savart field *exactly*:
+``r_hat . M_sarvas = r_hat . M_infinite`` (Sarvas 1987; Hämäläinen et al. 1993,
+Sec. III.C). jaxfne reports radial magnetometers (:func:`radial_meg_matrix`), so its
+``MEG`` signal is the same for ``meg_model="sarvas"`` and ``"infinite"`` (to rounding,
+~1e-15 relative); the two differ only in the tangential components of the full
+(S, 3, 3) matrices.
+
 Units: 1 nA·m = 1e6 nA·µm (LFPykit's unit); µ0 H with H = 1 nA/µm is
 4π·1e-10 T, so B[fT] = 4π·1e5 · H[nA/µm] (LFPykit's ``calculate_B`` returns µ0·H in
 mT for these inputs, not nA/µm as its docstring says).
@@ -46,6 +57,7 @@ __all__ = [
     "meg_infinite_matrix",
     "meg_sarvas_matrix",
     "radial_meg_matrix",
+    "tangent_frame",
 ]
 
 #: Brain, CSF, skull and scalp outer radii (µm) and conductivities (S/m)
@@ -144,6 +156,12 @@ def column_position_and_axis(radial_distance_um: float = 78000.0, polar_deg: flo
     position_um : numpy.ndarray, shape (3,)
     axis : numpy.ndarray, shape (3,)
         Unit vector; pass it to :func:`laminar_dipole_matrix`.
+
+    Notes
+    -----
+    The engine places a column given by a position (``probes.column_position_um``) with
+    :func:`tangent_frame` instead, tilting it towards ``t1``; the two tilt directions agree
+    at ``+z`` and on the meridian ``azimuth_deg = 0``.
     """
     if not (np.isfinite(radial_distance_um) and radial_distance_um > 0):
         raise DipoleError("radial_distance_um must be a positive distance in µm; got "
@@ -152,6 +170,57 @@ def column_position_and_axis(radial_distance_um: float = 78000.0, polar_deg: flo
     e_r = np.array([np.sin(th) * np.cos(ph), np.sin(th) * np.sin(ph), np.cos(th)])
     e_th = np.array([np.cos(th) * np.cos(ph), np.cos(th) * np.sin(ph), -np.sin(th)])
     return radial_distance_um * e_r, np.cos(tl) * e_r + np.sin(tl) * e_th
+
+
+def tangent_frame(direction):
+    """A continuous right-handed tangent frame of the head sphere at ``direction``.
+
+    Equations
+    ---------
+    With ``r_hat = (a, b, c)`` the unit ``direction``, the frame is the head's ``x``
+    and ``y`` axes carried from ``+z`` to ``r_hat`` along the great circle (parallel
+    transport; the minimal rotation ``R`` taking ``z`` to ``r_hat``)::
+
+        t1 = R x = (1 - a^2 / (1 + c), -a b / (1 + c), -a)
+        t2 = R y = (-a b / (1 + c), 1 - b^2 / (1 + c), -b)
+
+    (evaluated as ``1 / (1 + c) = (1 - c) / (a^2 + b^2)``, stable near ``-z``), so that ``t1 x t2 = r_hat``, and ``(t1, t2, r_hat)`` is to the head what the
+    column frame's ``(x, y, z)`` is to the column.
+
+    Parameters
+    ----------
+    direction : array_like, shape (3,)
+        Any non-zero vector (normalised here); the head centre is the origin.
+
+    Returns
+    -------
+    t1, t2 : numpy.ndarray, shape (3,)
+        Orthonormal vectors tangent to the sphere at ``direction``.
+
+    Notes
+    -----
+    The frame is smooth everywhere except at ``-z``, the point opposite jaxfne's
+    default column (no tangent frame of a sphere is continuous everywhere: the
+    hairy-ball theorem). There it is the rotation by 180° about ``x``:
+    ``t1 = x, t2 = -y``. At ``+z`` it is exactly ``(x, y)``; on the meridian
+    ``y = 0, x > 0`` ``t1`` is the unit vector of increasing polar angle, as in
+    :func:`column_position_and_axis`.
+
+    Examples
+    --------
+    >>> t1, t2 = tangent_frame([0.0, 0.0, 78000.0])
+    >>> t1.tolist(), t2.tolist()
+    ([1.0, 0.0, 0.0], [0.0, 1.0, 0.0])
+    """
+    a, b, c = _unit("direction", direction)
+    rho = float(np.hypot(a, b))
+    if rho == 0.0:
+        return np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0 if c > 0 else -1.0, 0.0])
+    # 1 / (1 + c) = (1 - c) / rho^2: no cancellation near -z
+    u, v, w = a / rho, b / rho, 1.0 - c
+    t1 = np.array([1.0 - w * u * u, -w * u * v, -a])
+    t2 = np.array([-w * u * v, 1.0 - w * v * v, -b])
+    return t1, t2
 
 
 def cap_positions(direction, radius_um: float, polar_deg=(0.0, 10.0, 20.0, 30.0, 45.0),
@@ -164,6 +233,11 @@ def cap_positions(direction, radius_um: float, polar_deg=(0.0, 10.0, 20.0, 30.0,
     centred above a column at ``pos``; ``cap_positions(pos, 105000.0)`` MEG
     magnetometers at 105 mm (typical sensor radius 100-110 mm).
 
+    Azimuth 0 of every ring lies along ``t2`` and azimuth 90° along ``-t1``, with
+    ``(t1, t2)`` the tangent frame of :func:`tangent_frame`; the positions are
+    therefore a continuous function of ``direction`` (everywhere but ``-z``). Above
+    ``+z`` the ring starts on ``+y``.
+
     Returns
     -------
     numpy.ndarray, shape (1 + n_rings * n_azimuth, 3)
@@ -174,10 +248,8 @@ def cap_positions(direction, radius_um: float, polar_deg=(0.0, 10.0, 20.0, 30.0,
         raise DipoleError(f"radius_um must be a positive radius in µm; got {radius_um!r}")
     if int(n_azimuth) != n_azimuth or n_azimuth < 1:
         raise DipoleError(f"n_azimuth must be an integer >= 1; got {n_azimuth!r}")
-    helper = np.array([1.0, 0.0, 0.0]) if abs(e3[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
-    e1 = np.cross(e3, helper)
-    e1 /= np.linalg.norm(e1)
-    e2 = np.cross(e3, e1)
+    t1, t2 = tangent_frame(e3)
+    e1, e2 = t2, -t1  # ring azimuth 0 along t2: on +z that is +y, as jaxfne always had
     out = [e3]
     for p in np.deg2rad([a for a in polar_deg if a != 0.0]):
         for a in 2.0 * np.pi * np.arange(int(n_azimuth)) / int(n_azimuth):
@@ -357,6 +429,10 @@ def meg_infinite_matrix(dipole_position_um, sensors_um) -> np.ndarray:
     -----
     LFPykit's ``InfiniteHomogeneousVolCondMEG`` (H in nA/µm per nA·µm) times
     4π·1e5 · 1e6. A 10 nA·m tangential dipole seen at 40 mm gives 625 fT.
+
+    Its radial component about any centre ``O`` (the dipole at ``r_p`` from ``O``)
+    is ``mu_0 (r_p x p) . r / (4 pi |R|^3)``, the same as that of
+    :func:`meg_sarvas_matrix`: for radial magnetometers the two models coincide.
     """
     rp = _vec3("dipole_position_um", dipole_position_um)
     sensors = _xyz("sensors_um", sensors_um)
@@ -394,6 +470,14 @@ def meg_sarvas_matrix(dipole_position_um, sensors_um) -> np.ndarray:
     -------
     numpy.ndarray, shape (S, 3, 3), float64
         fT per nA·m: ``B[s] = M[s] @ p``.
+
+    Notes
+    -----
+    The volume currents of a spherically symmetric conductor produce no radial field,
+    so ``r_hat . B`` equals the radial component of the primary current's Biot-Savart
+    field, ``r_hat . (meg_infinite_matrix(...) @ p)``, exactly (Sarvas 1987, Eq. 25;
+    Hämäläinen et al. 1993, Sec. III.C); only the tangential components differ (on
+    the radial line above a tangential dipole by the factor ``r_p / (2 r)``).
     """
     rp = _vec3("dipole_position_um", dipole_position_um)
     r = _xyz("sensors_um", sensors_um)
@@ -423,6 +507,12 @@ def radial_meg_matrix(meg_matrix, sensors_um) -> np.ndarray:
 
     Returns ``M_r[s, j] = r_hat_s . M[s, :, j]`` (fT per nA·m), shape (S, 3), for
     magnetometers whose normal is the outward radial direction.
+
+    Notes
+    -----
+    For radial magnetometers :func:`meg_sarvas_matrix` and :func:`meg_infinite_matrix`
+    give the same result (volume currents add no radial field in a spherical
+    conductor); the choice of MEG model matters only for tangential components.
     """
     m = np.asarray(meg_matrix, dtype=np.float64)
     sensors = _xyz("sensors_um", sensors_um)

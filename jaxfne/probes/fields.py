@@ -11,10 +11,14 @@ LFP       M_lfp @ s[nA]   (uniform cylinders, line sources)  uV
 CSD       -sigma d2(LFP)/dz2, inner contacts                 A/m^3 (source > 0)
 dipole    M_cdm @ s[nA], per column, head coordinates        nA m
 EEG       sum_columns M_4sphere @ P                          uV
-MEG       sum_columns r_hat . M_sarvas @ P  (magnetometers)  fT
+MEG       sum_columns r_hat . M_meg @ P  (radial sensors)    fT
 EMM       Attwell & Laughlin (2001) ATP budget               ATP/s
 BOLD      Balloon-Windkessel of the relative ATP rate, at TR  1 (fraction)
 ========  =================================================  ======================
+
+``M_meg`` is Sarvas' spherical conductor or the infinite medium (``meg_model``). For the radial
+magnetometers reported the two give the same MEG (to rounding): in a spherically symmetric conductor
+the volume currents add no radial field (:mod:`jaxfne.probes.dipole`, "MEG models").
 """
 
 from __future__ import annotations
@@ -30,7 +34,6 @@ import numpy as np
 from . import dipole as _dip
 from .csd import standard_csd
 from .metabolic import ATP_PER_SPIKE, ATP_REST_PER_NEURON_S, atp_rate, balloon_init, balloon_run
-from .volume_conductor import laminar_cylinder_matrix
 
 __all__ = ["field_matrices", "init_field_state", "derive_fields", "finalize_fields", "ATP_REFERENCE_RATE_HZ"]
 
@@ -42,43 +45,68 @@ BOLD_DT_S = 0.01
 
 
 def _head_frame(opts: dict):
-    """Column position and pia-ward axis in head coordinates, plus the tangent basis for offsets."""
-    if opts["column_position_um"] is None:
-        pos, axis = _dip.column_position_and_axis(78000.0, 0.0, 0.0, opts["column_tilt_deg"])
-    else:
-        pos = np.asarray(opts["column_position_um"], float)
-        r_hat = pos / np.linalg.norm(pos)
-        helper = np.array([1.0, 0.0, 0.0]) if abs(r_hat[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
-        e_th = np.cross(np.cross(r_hat, helper), r_hat)
-        e_th /= np.linalg.norm(e_th)
-        tl = np.deg2rad(opts["column_tilt_deg"])
-        axis = np.cos(tl) * r_hat + np.sin(tl) * e_th
+    """Where the LFP frame sits in the head: position, pia-ward axis and the images of its ``x`` and ``y``.
+
+    Parameters
+    ----------
+    opts : dict
+        Probe options; uses ``column_position_um`` (µm, ``None``: 78 000 µm on ``+z``) and
+        ``column_tilt_deg``.
+
+    Returns
+    -------
+    pos : numpy.ndarray, shape (3,)
+        Head position of the LFP frame's origin (µm).
+    axis : numpy.ndarray, shape (3,)
+        Unit column axis (pia-ward): ``cos(tilt) r_hat + sin(tilt) e1``.
+    e1, e2 : numpy.ndarray, shape (3,)
+        Head directions of the LFP frame's ``+x`` and ``+y``: the continuous tangent frame
+        :func:`~jaxfne.probes.dipole.tangent_frame` at ``pos`` (``e1 x e2 = r_hat``).
+
+    Notes
+    -----
+    A column at ``(x, y)`` in the LFP frame sits at ``pos + x e1 + y e2`` in the head, on the plane
+    tangent to the head sphere at ``pos``, and every column's axis is tilted towards ``e1``: the LFP
+    frame's ``+x`` is the tilt direction. At the default position (``+z``) ``e1, e2`` are the head's
+    ``x, y``; ``e1`` is continuous in ``column_position_um`` everywhere except opposite the default
+    position, at ``-z``.
+    """
+    given = opts["column_position_um"]
+    pos = np.array([0.0, 0.0, 78000.0]) if given is None else np.asarray(given, float)
     r_hat = pos / np.linalg.norm(pos)
-    helper = np.array([1.0, 0.0, 0.0]) if abs(r_hat[0]) < 0.9 else np.array([0.0, 1.0, 0.0])
-    e1 = np.cross(r_hat, helper)
-    e1 /= np.linalg.norm(e1)
-    e2 = np.cross(r_hat, e1)
-    return pos, axis, e1, e2
+    e1, e2 = _dip.tangent_frame(pos)
+    tl = np.deg2rad(opts["column_tilt_deg"])
+    return pos, np.cos(tl) * r_hat + np.sin(tl) * e1, e1, e2
 
 
-def field_matrices(cfg, geom, columns, modes, opts) -> dict:
-    """All forward matrices the requested modes need (numpy float64)."""
-    cols = {c["name"]: c for c in cfg.columns}
-    edges = np.asarray(geom.bin_edges_um, float)
-    centers = 0.5 * (edges[:-1] + edges[1:])
-    dz = np.diff(edges)
-    out = {"bin_volume_m3": np.stack([np.pi * (cols[c]["radius_um"] * 1e-6) ** 2 * dz * 1e-6 for c in columns]),
-           "n_bins": edges.size - 1, "n_columns": len(columns)}
-    contacts = np.asarray(geom.contacts_um, float)
+def field_matrices(geom, modes, opts) -> dict:
+    """All forward matrices the requested modes need (numpy float64), from one geometry of every column.
+
+    Parameters
+    ----------
+    geom : LaminarSourceGeometry
+        Bins, contacts, conductivity and every column's name, centre and radius (``model.geometry``).
+    modes : tuple of str
+        Probe modes.
+    opts : dict
+        Probe options (head placement, electrodes, sensors, MEG model).
+
+    Returns
+    -------
+    dict
+        ``bin_volume_m3`` [column, bin], ``lfp`` [contact, column * bin] (with LFP or CSD),
+        ``dipole`` [column, 3, bin], ``column_positions_um`` [column, 3], ``column_axis`` [3] and,
+        as requested, ``eeg`` [column, electrode, 3] and ``meg`` [column, sensor, 3].
+    """
+    n_cols, n_b = geom.n_columns, geom.n_bins
+    out = {"bin_volume_m3": geom.bin_volume_m3.reshape(n_cols, n_b), "n_bins": n_b, "n_columns": n_cols}
     if any(m in modes for m in ("LFP-proxy", "CSD-proxy")):
-        out["lfp"] = np.concatenate([
-            laminar_cylinder_matrix(contacts, edges, cols[c]["radius_um"], center_xy_um=tuple(cols[c]["position_um"]),
-                                    sigma=opts["sigma_S_per_m"]) for c in columns], axis=1)  # [C, cols*B]
+        out["lfp"] = geom.lfp_matrix()  # [C, cols*B]
         out["contact_spacing_um"] = float(opts["contact_spacing_um"])
     # the dipole is cheap and always reported with the field probes
     pos, axis, e1, e2 = _head_frame(opts)
-    out["dipole"] = np.stack([_dip.laminar_dipole_matrix(centers, axis=axis) for _ in columns])  # [cols,3,B]
-    col_pos = np.stack([pos + cols[c]["position_um"][0] * e1 + cols[c]["position_um"][1] * e2 for c in columns])
+    out["dipole"] = np.stack([_dip.laminar_dipole_matrix(geom.bin_centers_um, axis=axis)] * n_cols)  # [cols,3,B]
+    col_pos = np.stack([pos + x * e1 + y * e2 for x, y in geom.centers_xy_um])
     out["column_positions_um"] = col_pos
     out["column_axis"] = axis
     if "EEG-proxy" in modes:
@@ -87,7 +115,7 @@ def field_matrices(cfg, geom, columns, modes, opts) -> dict:
         out["eeg_electrodes_um"] = elec
         with _named("probes.eeg_electrodes_um", elec):
             # one tissue conductivity: the column's medium is the head model's brain shell
-            sigmas = (float(opts["sigma_S_per_m"]),) + tuple(_dip.DEFAULT_HEAD_SIGMAS[1:])
+            sigmas = (geom.sigma,) + tuple(_dip.DEFAULT_HEAD_SIGMAS[1:])
             out["eeg"] = np.stack([_dip.four_sphere_eeg_matrix(p, elec, sigmas=sigmas) for p in col_pos])  # [cols,E,3]
     if "MEG-proxy" in modes:
         sens = (np.asarray(opts["meg_sensors_um"], float) if opts["meg_sensors_um"] is not None

@@ -1,9 +1,11 @@
 """Laminar geometry of the simulated column(s): depth bins, layers, probe contacts.
 
 Coordinates: µm; ``x, y`` lateral; the column axis is ``z`` pointing to the pia, so a
-depth ``d`` below the pia is ``z = -d``. Each column is a cylinder of radius
-``radius_um`` around its centre; its laminar source density lives on the depth bins
-(each bin a cylinder slice of volume ``pi R^2 dz``).
+depth ``d`` below the pia is ``z = -d``. Each column is a cylinder of its own radius
+around its centre; its laminar source density lives on the depth bins shared by all
+columns (each bin a cylinder slice of volume ``pi R_c^2 dz``). A source *location* is a
+(column, bin) pair, ordered column by column: location ``c * B + b`` is bin ``b`` of
+column ``c``, as in the engine's ``source`` signal and the LFP matrix.
 """
 
 from __future__ import annotations
@@ -24,6 +26,18 @@ class GeometryConfigError(ValueError):
     """Invalid laminar geometry."""
 
 
+def _radius(value, n_columns: int):
+    """A shared radius as a float, distinct per-column radii as a tuple (µm)."""
+    many = np.ndim(value) > 0
+    radii = tuple(float(r) for r in np.ravel(value)) if many else (float(value),)
+    if many and len(radii) != n_columns:
+        raise GeometryConfigError(f"radius_um needs one radius per column ({n_columns}); got "
+                                  f"{value!r}")
+    if not radii or not all(math.isfinite(r) and r > 0 for r in radii):
+        raise GeometryConfigError(f"radius_um must be a positive length in µm; got {value!r}")
+    return radii[0] if len(set(radii)) == 1 else radii
+
+
 @dataclass(frozen=True)
 class LaminarSourceGeometry:
     """Depth bins, layers and recording contacts of one or more cortical columns.
@@ -34,13 +48,15 @@ class LaminarSourceGeometry:
         One name per column.
     centers_xy_um : tuple of (x, y)
         Lateral centre of each column (µm).
-    radius_um : float
-        Column radius R (µm); 564 µm gives 1 mm^2 (Potjans & Diesmann 2014 as used by
-        Hagen et al. 2016).
+    radius_um : float or tuple of float
+        Column radius R (µm): one value shared by every column, or one per column (a
+        tuple of equal radii is stored as the one shared value). 564 µm gives 1 mm^2
+        (Potjans & Diesmann 2014 as used by Hagen et al. 2016).
     bin_edges_um : tuple of float
         Strictly increasing depth-bin edges (µm below the pia), shared by all columns.
     layers : tuple of (name, top_depth_um, bottom_depth_um)
-        Layer boundaries, ordered from the pia down.
+        Layer boundaries, ordered from the pia down (with several columns: each label's
+        depth range over all of them).
     contacts_um : tuple of (x, y, z)
         Recording contact positions (µm, ``z = -depth``).
     sigma : float
@@ -48,16 +64,32 @@ class LaminarSourceGeometry:
 
     Use :meth:`from_layers` to build one from layer depths.
 
+    Notes
+    -----
+    With one column every per-location quantity has shape (B,), as it always had. With
+    ``K`` columns it has shape (K * B,), column by column (the ``location`` dimension of
+    the engine's signals): :attr:`bin_volume_m3`, :attr:`source_density_per_pA` and the
+    columns of :meth:`lfp_matrix`, which is the matrix the engine applies.
+    :attr:`radii_um` is always one radius per column. ``model.geometry`` of a
+    multi-column model is this one object for all its columns; it is what the stores
+    serialise (``geometry_json``, via :meth:`to_dict`).
+
     Examples
     --------
     >>> g = LaminarSourceGeometry.from_layers({"L23": (0.0, 500.0), "L4": (500.0, 800.0)})
     >>> g.n_bins, g.n_contacts
     (16, 9)
+    >>> import dataclasses
+    >>> two = dataclasses.replace(g, column_names=("A", "B"),
+    ...                           centers_xy_um=((0.0, 0.0), (500.0, 0.0)),
+    ...                           radius_um=(564.0, 282.0))
+    >>> two.lfp_matrix(n_rings=4, n_angles=4).shape, two.bin_volume_m3.shape
+    ((9, 32), (32,))
     """
 
     column_names: tuple
     centers_xy_um: tuple
-    radius_um: float
+    radius_um: float | tuple
     bin_edges_um: tuple
     layers: tuple
     contacts_um: tuple
@@ -70,9 +102,7 @@ class LaminarSourceGeometry:
             raise GeometryConfigError(
                 f"column_names {names!r} must be unique and match centers_xy_um {centers!r}"
             )
-        if not (math.isfinite(self.radius_um) and self.radius_um > 0):
-            raise GeometryConfigError(f"radius_um must be a positive length in µm; got "
-                                      f"{self.radius_um!r}")
+        radius = _radius(self.radius_um, len(names))
         edges = tuple(float(e) for e in self.bin_edges_um)
         if len(edges) < 2 or not all(b > a for a, b in zip(edges, edges[1:])):
             raise GeometryConfigError(f"bin_edges_um must be strictly increasing with >= 2 "
@@ -93,7 +123,7 @@ class LaminarSourceGeometry:
                                       f"{self.sigma!r}")
         for k, v in (("column_names", names), ("centers_xy_um", centers),
                      ("bin_edges_um", edges), ("layers", layers), ("contacts_um", contacts),
-                     ("radius_um", float(self.radius_um)), ("sigma", float(self.sigma))):
+                     ("radius_um", radius), ("sigma", float(self.sigma))):
             object.__setattr__(self, k, v)
 
     # ------------------------------------------------------------ constructors
@@ -174,6 +204,16 @@ class LaminarSourceGeometry:
         return len(self.column_names)
 
     @property
+    def radii_um(self) -> np.ndarray:
+        """Radius of each column (µm), shape (n_columns,)."""
+        return np.broadcast_to(np.asarray(self.radius_um, dtype=np.float64), (self.n_columns,)).copy()
+
+    @property
+    def n_locations(self) -> int:
+        """Source locations, ``n_columns * n_bins``."""
+        return self.n_columns * self.n_bins
+
+    @property
     def n_bins(self) -> int:
         """Depth bins per column."""
         return len(self.bin_edges_um) - 1
@@ -195,12 +235,16 @@ class LaminarSourceGeometry:
 
     @property
     def bin_volume_m3(self) -> np.ndarray:
-        """Volume of each bin's cylinder slice, ``pi R^2 dz`` (m^3), shape (B,)."""
-        return np.pi * (self.radius_um * 1e-6) ** 2 * np.diff(self.bin_edges) * 1e-6
+        """Volume of each location's cylinder slice, ``pi R_c^2 dz`` (m^3).
+
+        Shape (B,) for one column, (n_columns * B,) column by column for several.
+        """
+        dz = np.diff(self.bin_edges)
+        return np.concatenate([np.pi * (r * 1e-6) ** 2 * dz * 1e-6 for r in self.radii_um])
 
     @property
     def source_density_per_pA(self) -> np.ndarray:
-        """Factor from bin current (pA) to source density (A/m^3), shape (B,)."""
+        """Factor from location current (pA) to source density (A/m^3), shape as :attr:`bin_volume_m3`."""
         return 1e-12 / self.bin_volume_m3
 
     @property
@@ -241,19 +285,27 @@ class LaminarSourceGeometry:
 
     def lfp_matrix(self, n_rings: int = CYLINDER_N_RINGS,
                    n_angles: int = CYLINDER_N_ANGLES) -> np.ndarray:
-        """LFP transfer matrix, µV per nA, shape (C, n_columns * B), columns in order."""
+        """LFP transfer matrix, µV per nA, shape (C, n_columns * B), columns in order.
+
+        Column ``c``'s block is :func:`~jaxfne.probes.volume_conductor.laminar_cylinder_matrix`
+        of its own centre and radius; with the default quadrature this is the engine's matrix.
+        """
         return np.concatenate([
-            laminar_cylinder_matrix(self.contacts, self.bin_edges, self.radius_um, c,
+            laminar_cylinder_matrix(self.contacts, self.bin_edges, r, c,
                                     sigma=self.sigma, n_rings=n_rings, n_angles=n_angles)
-            for c in self.centers_xy_um], axis=1)
+            for c, r in zip(self.centers_xy_um, self.radii_um)], axis=1)
 
     # ----------------------------------------------------------- serialisation
     def to_dict(self) -> dict:
-        """Plain-JSON representation (round-trips through :meth:`from_dict`)."""
+        """Plain-JSON representation (round-trips through :meth:`from_dict`).
+
+        ``radius_um`` is a number when the columns share one radius, else a list with one
+        per column.
+        """
         return {
             "column_names": list(self.column_names),
             "centers_xy_um": [list(c) for c in self.centers_xy_um],
-            "radius_um": self.radius_um,
+            "radius_um": self.radius_um if isinstance(self.radius_um, float) else list(self.radius_um),
             "bin_edges_um": list(self.bin_edges_um),
             "layers": [list(r) for r in self.layers],
             "contacts_um": [list(c) for c in self.contacts_um],

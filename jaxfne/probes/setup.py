@@ -7,6 +7,8 @@ profile into source density, LFP, CSD, the current dipole, EEG, MEG and the meta
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass, field
 
 import jax.numpy as jnp
@@ -40,41 +42,80 @@ class ProbeSetup:
 
 
 def _geometry_and_basis(cfg: Configuration, table: NeuronTable, opts: dict):
+    """The laminar geometry of every simulated column, and the basis spec of its depth bins.
+
+    The columns appear in the neuron table's order, the order of the engine's source locations.
+    """
     from ..errors import ConfigurationError
     from .basis import BasisSpec
     from .geometry import GeometryConfigError
 
-    cols = cfg.columns
+    by_name = {c["name"]: c for c in cfg.columns}
+    cols = [by_name[name] for name in dict.fromkeys(table.column.tolist())]
     depths = {}
     for col in cols:
         for lab, (top, bottom) in col["depths_um"].items():
             lo, hi = depths.get(lab, (top, bottom))
             depths[lab] = (min(lo, top), max(hi, bottom))
-    first = cols[0]
     spec = BasisSpec(bin_width_um=opts["bin_width_um"])
     bottom = max(b for _, b in depths.values())
+    _check_probe_memory(cfg, table, opts, bottom, len(cols))
     fc = opts["first_contact_depth_um"]
     if fc is not None and fc >= bottom:
         raise ConfigurationError("probes.first_contact_depth_um", fc,
                                  f"a depth above the bottom of the column ({bottom:g} µm below the pia)")
     try:
-        geom = _geometry(depths, first, spec, opts)
+        geom = _geometry(depths, cols, spec, opts)
     except GeometryConfigError as exc:
         raise ConfigurationError("probes", {k: opts[k] for k in ("bin_width_um", "contact_spacing_um", "n_contacts",
                                                                  "first_contact_depth_um")}, str(exc)) from None
     return geom, spec
 
 
-def _geometry(depths, first, spec, opts):
+def _check_probe_memory(cfg: Configuration, table: NeuronTable, opts: dict, bottom_um: float, n_columns: int) -> None:
+    """Refuse, before any matrix is built, probes whose forward matrices would not fit in memory.
+
+    The estimate counts the float64 matrices the probes build: the source basis [(2 + drives) N,
+    bins], the LFP matrix [contacts, bins], the CSD operator [contacts, contacts] and the MUA weights
+    [contacts, N]; the error names the option that drives the largest one.
+    """
+    from ..engine.prepare import physical_memory_bytes
+    from ..errors import ConfigurationError
+
+    modes = set(cfg.probe_spec["modes"])
+    bins = n_columns * math.ceil(bottom_um / opts["bin_width_um"])
+    contacts = opts["n_contacts"] or math.floor(bottom_um / opts["contact_spacing_um"]) + 1
+    drives = sum(st["kind"] == "poisson" for st in cfg.stimuli)
+    field_modes = bool(modes & set(FIELD_MODES))
+    terms = {
+        "probes.bin_width_um": field_modes * (2 + drives) * table.n * bins,
+        "probes.n_contacts": field_modes * contacts * (bins + contacts) + ("MUA-proxy" in modes) * contacts * table.n,
+    }
+    need = 8.0 * sum(terms.values())
+    if need > physical_memory_bytes() / 2:
+        field = max(terms, key=terms.get)
+        value = opts["n_contacts"] if field == "probes.n_contacts" else opts["bin_width_um"]
+        raise ConfigurationError(field, value, f"probes whose forward matrices fit in memory: {contacts} contacts, "
+                                 f"{bins} depth bins and {table.n} neurons need about {need / 2**30:.3g} GiB")
+
+
+def _geometry(depths, cols, spec, opts):
+    """Bins and the probe from the first column (the probe sits on its axis), then every column's place and size."""
     from .geometry import LaminarSourceGeometry
 
-    return LaminarSourceGeometry.from_layers(
+    first = cols[0]
+    geom = LaminarSourceGeometry.from_layers(
         depths, radius_um=first["radius_um"], bin_width_um=opts["bin_width_um"],
         contact_spacing_um=opts["contact_spacing_um"], n_contacts=opts["n_contacts"],
         first_contact_depth_um=opts["first_contact_depth_um"],
         contact_offset_um=tuple(opts["contact_offset_um"]), sigma=opts["sigma_S_per_m"],
         center_xy_um=tuple(first["position_um"]), column=first["name"], basis_spec=spec,
     )
+    if len(cols) == 1:
+        return geom
+    return dataclasses.replace(geom, column_names=tuple(c["name"] for c in cols),
+                               centers_xy_um=tuple(tuple(c["position_um"]) for c in cols),
+                               radius_um=tuple(float(c["radius_um"]) for c in cols))
 
 
 def _drive_bases(cfg, table, b_exc, edges, spec, cols):
@@ -111,7 +152,7 @@ def build_probes(cfg: Configuration, table: NeuronTable, dtype: str) -> ProbeSet
     dt_ = jnp.dtype(dtype)
     geom, basis_spec = _geometry_and_basis(cfg, table, opts)
     setup.geometry, setup.basis_spec = geom, basis_spec
-    cols = tuple(dict.fromkeys(table.column.tolist()))
+    cols = geom.column_names  # the table's column order: one source of truth for every column
     setup.columns = cols
     setup.populations = table.populations
     setup.n_neurons = table.n
@@ -139,7 +180,7 @@ def build_probes(cfg: Configuration, table: NeuronTable, dtype: str) -> ProbeSet
             setup.struct["pop_onehot_k"] = jnp.asarray(np.tile(onehot, (2 + b_drive.shape[0], 1)), dt_)
         from .fields import field_matrices
 
-        setup.matrices.update(field_matrices(cfg, geom, cols, modes, opts))
+        setup.matrices.update(field_matrices(geom, modes, opts))
     n_mua = 0
     if "MUA-proxy" in modes:
         from .mua import mua_weights
