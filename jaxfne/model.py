@@ -36,6 +36,8 @@ class ModelStatic:
     n_gauss: int
     n_poisson: int
     record: RecordSpec
+    strict_threshold: bool = False  # a spike needs v > threshold (the family's preset says; else >=)
+    closed_end: bool = False  # a preset's published protocol: the loop t = 0:dt:T, T/dt + 1 steps
 
 
 @dataclass(eq=False)
@@ -72,7 +74,10 @@ class Model:
     cfg : Configuration
         The source configuration.
     geometry : LaminarSourceGeometry
-        Laminar geometry: depth bins, contacts, column radius, conductivity.
+        Laminar geometry of every column (one object, the one the engine's matrices come from): depth
+        bins, contacts, conductivity and each column's name, centre and radius. With several columns
+        ``column_names`` lists them all, ``radius_um`` is a tuple when their radii differ, and
+        ``bin_volume_m3`` and ``lfp_matrix()`` run over the ``location`` dimension (column by column).
     basis_spec : BasisSpec
         Where each neuron's synaptic currents and their return currents sit in depth.
     params : dict

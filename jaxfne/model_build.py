@@ -140,7 +140,8 @@ def assemble(*, cfg, table: NeuronTable, synapses: Synapses, conn: dict, neuron:
         n=n, dtype=dtype, family=em["family"], scheme=scheme, synapse=synapses.synapse, propagation=prop,
         full_rows=prop == "event" and _full_rows(synapses), uniform_delay=synapses.is_uniform_delay(),
         gains=gains, plastic=plastic, n_wave=len(waves), n_gauss=len(gauss), n_poisson=len(poisson),
-        record=record_spec(cfg, probes.static))
+        record=record_spec(cfg, probes.static), strict_threshold=fam.strict_threshold(em["preset"]),
+        closed_end=fam.preset_run(em["preset"], em["per_type"], em["drive"]) is not None)
     resolved = {"connectivity": conn, "family": em["family"], "scheme": scheme, "propagation": prop,
                 "n_synapses": synapses.count, "populations": list(table.populations)}
     # waveform table columns: stimulus currents, then the on-windows of the Gaussian and Poisson drives

@@ -149,8 +149,9 @@ class Synapses:
 
 
 def resolve_connectivity(spec: dict, preset_rule: str | None, table: NeuronTable, dt_ms: float) -> dict:
-    """Fill in ``rule="auto"`` (the preset's published rule, else the sparse default) and check the
-    population keys of ``p`` and ``projections`` against the populations of ``table``.
+    """Fill in ``rule="auto"`` (``fixed_indegree`` when an in-degree is given, else the preset's
+    published rule, else the sparse default) and check the population keys of ``p`` and
+    ``projections`` against the populations of ``table``.
 
     Projection delays are redrawn below half the configuration's step ``dt_ms`` and then rounded to
     at least one step, as in the Potjans & Diesmann (2014) reference (``nest.math.redraw(...,
@@ -159,8 +160,8 @@ def resolve_connectivity(spec: dict, preset_rule: str | None, table: NeuronTable
     c = dict(S.CONNECTIVITY_DEFAULTS)
     c.update(spec)
     c["delay_floor_ms"] = 0.5 * float(dt_ms)
-    if c["rule"] == "auto":
-        c["rule"] = preset_rule or "pairwise_bernoulli"
+    if c["rule"] == "auto":  # an in-degree asks for fixed in-degrees; else the preset's rule
+        c["rule"] = "fixed_indegree" if c["indegree"] is not None else preset_rule or "pairwise_bernoulli"
     if c["rule"] == "izhikevich2003":
         c["synapse"] = "delta"
         c["delay_ms"] = 0.0

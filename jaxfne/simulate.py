@@ -25,10 +25,11 @@ __all__ = ["simulate", "pure_simulate_fn"]
 CHUNK_BUDGET_BYTES = 128 * 2**20
 
 
-def _check_times(duration_ms: Any, dt_ms: Any) -> int:
+def _n_steps(model: Model, duration_ms: Any, dt_ms: Any) -> int:
+    """Steps of a run: ``T / dt``, or ``T / dt + 1`` for a preset's published protocol (``t = 0:dt:T``)."""
     from .config.validate import check_steps
 
-    return check_steps(duration_ms, dt_ms)
+    return check_steps(duration_ms, dt_ms) + int(model.static.closed_end)
 
 
 def _seeds(seed: Any) -> tuple[list[int], bool]:
@@ -90,7 +91,11 @@ def simulate(model: Model, duration_ms: float | None = None, dt_ms: float | None
     model : Model
         From :func:`jaxfne.construct`.
     duration_ms, dt_ms : float, optional
-        Biological duration and step, ms; default the configuration's ``runtime``.
+        Biological duration and step, ms; default the configuration's ``runtime`` (which, where it
+        leaves them unset, takes an emitter preset's published step and duration). The run has
+        ``duration_ms / dt_ms`` steps; a preset's published protocol (an Izhikevich 2004 feature or
+        2003 class with ``drive="preset"``) has ``duration_ms / dt_ms + 1``, the loop
+        ``t = 0:dt:T`` of Izhikevich's figure code.
     seed : int or list of int, optional
         Seed of the dynamics noise. A list runs all seeds as **one** vmapped call; every output then
         has a leading ``seed`` axis. Default: the configuration's ``runtime.seed``.
@@ -126,7 +131,7 @@ def simulate(model: Model, duration_ms: float | None = None, dt_ms: float | None
     duration_ms = rt["duration_ms"] if duration_ms is None else duration_ms
     dt_ms = rt["dt_ms"] if dt_ms is None else dt_ms
     seed = rt["seed"] if seed is None else seed
-    n_steps = _check_times(duration_ms, dt_ms)
+    n_steps = _n_steps(model, duration_ms, dt_ms)
     dt_ms = float(dt_ms)
     seeds, batched = _seeds(seed)
     if params_batched and not batched:
@@ -275,7 +280,7 @@ def pure_simulate_fn(model: Model, duration_ms: float, dt_ms: float, *, surrogat
     """
     from .engine.surrogate import surrogate as check_surrogate
 
-    n_steps = _check_times(duration_ms, dt_ms)
+    n_steps = _n_steps(model, duration_ms, dt_ms)
     dt_ms = float(dt_ms)
     sur = check_surrogate(surrogate)
     static, struct = prepare(model, dt_ms, model.params, float_spikes=True, surrogate=sur)

@@ -69,6 +69,10 @@ CASES = {
         lambda: jaxfne.construct(C().column("V1", layers=["L2/3"], n=1000).cell_types({"E": 0.8, "I": 0.2})
                                  .connectivity(rule="fixed_indegree", indegree={"E": 10**9, "I": 10})
                                  .set_emitter("izhikevich", "RS").probes(["SPK"])), "connectivity.indegree"),
+    "an in-degree the rule would ignore": (
+        lambda: C().connectivity(rule="pairwise_bernoulli", indegree={"E": 10, "I": 5}), "connectivity.indegree"),
+    "ten million contacts (forward matrices beyond memory)": (
+        lambda: jaxfne.construct(base().probes(["LFP-proxy"], n_contacts=10**7)), "probes.n_contacts"),
     "a fixed total number of 1e12": (
         lambda: jaxfne.construct(C().column("V1", layers=["L4"], n=100).cell_types({"E": 0.8, "I": 0.2})
                                  .connectivity(projections={"L4E->L4E": {"rule": "fixed_total_number",
@@ -107,3 +111,11 @@ def test_non_finite_synaptic_current_is_caught_in_the_scan():
     with pytest.raises(SimulationError) as exc:
         jaxfne.simulate(jaxfne.construct(cfg))
     assert exc.value.population == "V1:L4E" and exc.value.time_ms > 5.0
+
+
+def test_an_indegree_with_rule_auto_draws_fixed_indegrees():
+    model = jaxfne.construct(C().column("V1", layers=["L2/3"], n=200).cell_types({"E": 0.8, "I": 0.2})
+                             .connectivity(indegree={"E": 20, "I": 5}, autapses=True)
+                             .set_emitter("izhikevich", "RS").probes(["SPK"]))
+    assert model.resolved["connectivity"]["rule"] == "fixed_indegree"
+    assert model.connectivity_summary()["n_synapses"].tolist() == [160 * 20, 40 * 20, 160 * 5, 40 * 5]

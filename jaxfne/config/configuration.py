@@ -18,6 +18,10 @@ __all__ = ["Configuration", "configuration"]
 
 _SECTIONS = ("runtime", "columns", "cell_types", "connectivity", "emitter", "stimuli", "probes")
 
+#: Runtime keys that stay unset (``None``) until given: an emitter preset's published protocol fills
+#: them, else :data:`jaxfne.config.schema.RUNTIME_DEFAULTS`.
+_PUBLISHED_KEYS = ("duration_ms", "dt_ms")
+
 
 def _jsonable(value: Any) -> Any:
     """Deep-copy ``value`` into plain JSON types (inf kept as float)."""
@@ -37,6 +41,14 @@ class Configuration:
     and an existing object never changes. The whole configuration is a plain dict
     (:meth:`to_dict` / :meth:`from_dict`, :meth:`to_yaml` / :meth:`from_yaml`) with a stable content
     hash (:attr:`sha256`); that is how Hydra composes it and how zarr stores carry it.
+
+    ``runtime.dt_ms`` and ``runtime.duration_ms`` are unset until :meth:`runtime` gives them. While
+    unset they follow the emitter: an Izhikevich 2004 feature or 2003 class that runs its own
+    protocol (``set_emitter("izhikevich", "tonic_spiking")``, ``drive="preset"``) brings its published
+    step and duration (0.25 ms and 100 ms for tonic spiking), anything else 0.1 ms and 1000 ms.
+    Each key is resolved on its own, so ``runtime(dt_ms=0.1)`` keeps the published duration.
+    :attr:`runtime_spec`, :meth:`to_dict` and :attr:`sha256` show the resolved values: a
+    configuration rebuilt by :meth:`from_dict` has them set, and runs the same.
 
     Example
     -------
@@ -64,7 +76,7 @@ class Configuration:
     @staticmethod
     def _defaults() -> dict:
         return {
-            "runtime": dict(S.RUNTIME_DEFAULTS),
+            "runtime": {**S.RUNTIME_DEFAULTS, **dict.fromkeys(_PUBLISHED_KEYS)},
             "columns": [],
             "cell_types": {"fractions": {"E": 0.8, "I": 0.2}, "per_layer": {}},
             "connectivity": {},
@@ -108,9 +120,17 @@ class Configuration:
         dtype : {"float32", "float64"}
             Floating-point type of the state (default ``"float32"``).
         duration_ms : float
-            Biological duration, ms (default 1000).
+            Biological duration, ms. Until given: the emitter preset's published duration when it
+            runs its own protocol, else 1000.
         dt_ms : float
-            Integration step, ms (default 0.1); must not exceed ``duration_ms``.
+            Integration step, ms; must not exceed ``duration_ms``. Until given: the emitter preset's
+            published step when it runs its own protocol, else 0.1.
+
+        Notes
+        -----
+        A preset's published protocol runs ``duration_ms / dt_ms + 1`` steps (Izhikevich's loop
+        ``t = 0:tau:T``), whether the step and duration are the published ones or given here;
+        every other run has ``duration_ms / dt_ms`` steps.
         """
         check_keys("runtime", kwargs, tuple(S.RUNTIME_DEFAULTS))
         rt = dict(self._data["runtime"])
@@ -118,10 +138,12 @@ class Configuration:
         rt["seed"] = check_int("runtime.seed", rt["seed"], lo=0, hi=2**32 - 1)
         rt["network_seed"] = check_int("runtime.network_seed", rt["network_seed"], lo=0, hi=2**32 - 1)
         check_option("runtime.dtype", rt["dtype"], S.DTYPES)
-        rt["duration_ms"] = check_number("runtime.duration_ms", rt["duration_ms"], lo=0, lo_open=True)
-        rt["dt_ms"] = check_number("runtime.dt_ms", rt["dt_ms"], lo=0, lo_open=True)
-        check_steps(rt["duration_ms"], rt["dt_ms"], "runtime.")
-        return self._with("runtime", rt)
+        for key in _PUBLISHED_KEYS:
+            if key in kwargs or rt[key] is not None:  # None only while never given
+                rt[key] = check_number(f"runtime.{key}", rt[key], lo=0, lo_open=True)
+        out = self._with("runtime", rt)
+        out._check_runtime_steps()
+        return out
 
     def column(
         self,
@@ -269,8 +291,8 @@ class Configuration:
     def connectivity(self, **kwargs: Any) -> Configuration:
         """Declare synaptic connectivity; see :data:`jaxfne.config.schema.CONNECTIVITY_DEFAULTS`.
 
-        With no arguments: ``rule="auto"`` picks the emitter preset's published connectivity when it
-        has one (``cortical_eig``: Izhikevich 2003 all-to-all, weights 0.5 U(0,1) excitatory and
+        With no arguments: ``rule="auto"`` picks fixed in-degrees when ``indegree`` is given, else the
+        emitter preset's published connectivity when it has one (``cortical_eig``: Izhikevich 2003 all-to-all, weights 0.5 U(0,1) excitatory and
         -U(0,1) inhibitory, instantaneous synapses, one-step delay), else a sparse random network
         (Brunel 2000 epsilon = 0.1, exponential current synapses with AMPA/GABA_A decay times,
         Potjans-Diesmann delays 1.5/0.75 ms with relative SD 0.5). Keys: ``rule``, ``recurrent``,
@@ -361,7 +383,9 @@ class Configuration:
         if pp:  # only then a key: configurations without it keep their hash
             em["per_population"] = pp
         fam.check_emitter(preset, pt, em)
-        return self._with("emitter", em)
+        out = self._with("emitter", em)
+        out._check_runtime_steps()
+        return out
 
     def stimulus(self, kind: str, target: Mapping[str, str] | str = "all", **params: Any) -> Configuration:
         """Add a stimulus (currents in the emitter's units, times in ms).
@@ -396,6 +420,20 @@ class Configuration:
             Probe name (default ``"multimodal_probe"``).
         **kwargs
             Options of :data:`jaxfne.config.schema.PROBE_OPTIONS` (contacts, bins, head model, ...).
+
+        Notes
+        -----
+        Head placement: the LFP frame's origin sits at ``column_position_um`` (default 78 000 µm on
+        ``+z``); a column at ``(x, y)`` sits at ``x e1 + y e2`` from it on the plane tangent to the head
+        sphere, with ``(e1, e2)`` the continuous tangent frame of
+        :func:`jaxfne.probes.dipole.tangent_frame` (the head's ``x, y`` at ``+z``), and every column's
+        axis is tilted by ``column_tilt_deg`` towards ``e1``, the LFP frame's ``+x``.
+
+        ``meg_model``: ``"sarvas"`` (spherical conductor) and ``"infinite"`` (Biot-Savart, primary
+        current only) give the same ``MEG`` signal, to rounding: it is the field of radial
+        magnetometers, and in a spherically symmetric conductor the volume currents produce no radial
+        field (Sarvas 1987). The models differ only in the tangential components of the full matrices
+        (:func:`jaxfne.probes.dipole.meg_sarvas_matrix`, :func:`~jaxfne.probes.dipole.meg_infinite_matrix`).
         """
         if isinstance(modes, str) or not isinstance(modes, Sequence) or not modes:
             raise ConfigurationError("probes.modes", modes, "a non-empty list of " + ", ".join(S.PROBE_MODES))
@@ -406,10 +444,45 @@ class Configuration:
         _check_probe_options(opts)
         return self._with("probes", {"modes": list(dict.fromkeys(modes)), "options": opts})
 
+    # -- runtime resolution -------------------------------------------------------------------------
+    def _resolved_runtime(self) -> dict:
+        """The runtime with unset ``duration_ms`` / ``dt_ms`` filled (see the class docstring)."""
+        rt = dict(self._data["runtime"])
+        unset = [k for k in _PUBLISHED_KEYS if rt[k] is None]
+        if unset:
+            published = self._published_run()
+            for k in unset:
+                rt[k] = float(getattr(published, k)) if published is not None else S.RUNTIME_DEFAULTS[k]
+        return rt
+
+    def _published_run(self):
+        """The emitter preset's :class:`~jaxfne.neurons.base.PresetRun`, or ``None``."""
+        from ..neurons import FAMILIES
+
+        em = self._data["emitter"]
+        return FAMILIES[em["family"]].preset_run(em["preset"], em["per_type"], em["drive"])
+
+    def _check_runtime_steps(self) -> None:
+        """The resolved duration is a whole number (>= 1) of resolved steps; the error says which
+        value came from the emitter preset."""
+        rt, given = self._resolved_runtime(), self._data["runtime"]
+        try:
+            check_steps(rt["duration_ms"], rt["dt_ms"], "runtime.")
+        except ConfigurationError as exc:
+            from_preset = [k for k in _PUBLISHED_KEYS if given[k] is None]
+            if not from_preset:
+                raise
+            em = self._data["emitter"]
+            note = (f" ({' and '.join(from_preset)} unset: the published value of "
+                    f"{em['family']}/{em['preset']}; set it with runtime())")
+            raise ConfigurationError(exc.field, exc.value, exc.allowed + note) from None
+
     # -- views ------------------------------------------------------------------------------------
     @property
     def runtime_spec(self) -> dict:
-        return copy.deepcopy(self._data["runtime"])
+        """The runtime, resolved: unset ``duration_ms`` / ``dt_ms`` as the emitter preset publishes
+        them, else 1000 ms / 0.1 ms."""
+        return self._resolved_runtime()
 
     @property
     def columns(self) -> list[dict]:
@@ -443,8 +516,10 @@ class Configuration:
 
     # -- serialisation -------------------------------------------------------------------------
     def to_dict(self) -> dict:
-        """A plain, JSON-safe dict of the whole configuration."""
-        return copy.deepcopy(self._data)
+        """A plain, JSON-safe dict of the whole configuration (the runtime resolved, as it runs)."""
+        data = copy.deepcopy(self._data)
+        data["runtime"] = self._resolved_runtime()
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Configuration:
@@ -453,8 +528,6 @@ class Configuration:
             raise ConfigurationError("configuration", data, "a mapping with sections " + ", ".join(_SECTIONS))
         check_keys("configuration", data, _SECTIONS + ("jaxfne_version",))
         cfg = cls._trusted(cls._defaults())
-        if "runtime" in data:
-            cfg = _apply(cfg.runtime, "runtime", data["runtime"], ())
         columns = data.get("columns", [])
         if isinstance(columns, (str, bytes)) or not isinstance(columns, Sequence):
             raise ConfigurationError("columns", columns, "a list of column mappings")
@@ -469,6 +542,8 @@ class Configuration:
             cfg = _apply(cfg.connectivity, "connectivity", data["connectivity"], ())
         if "emitter" in data:
             cfg = _apply(cfg.set_emitter, "emitter", data["emitter"], ("family", "preset"))
+        if "runtime" in data:  # after the emitter, whose preset fills what the runtime leaves unset
+            cfg = _apply(cfg.runtime, "runtime", data["runtime"], ())
         stimuli = data.get("stimuli", [])
         if isinstance(stimuli, (str, bytes)) or not isinstance(stimuli, Sequence):
             raise ConfigurationError("stimuli", stimuli, "a list of stimulus mappings")
@@ -498,7 +573,8 @@ class Configuration:
 
     def to_json(self) -> str:
         """Canonical JSON (sorted keys, no spaces): the text that :attr:`sha256` hashes."""
-        return json.dumps(self._data, sort_keys=True, separators=(",", ":"), allow_nan=True)
+        data = {**self._data, "runtime": self._resolved_runtime()}
+        return json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=True)
 
     @property
     def sha256(self) -> str:
@@ -614,6 +690,10 @@ def _check_connectivity(c: Mapping[str, Any]) -> None:
                 check_int(f"connectivity.indegree.{k}", v, lo=0)
         else:
             raise ConfigurationError("connectivity.indegree", d["indegree"], 'a mapping {"E": K_E, "I": K_I}')
+        if d["rule"] not in ("fixed_indegree", "auto"):  # an in-degree the rule would ignore
+            raise ConfigurationError("connectivity.indegree", d["indegree"],
+                                     f'no in-degree with rule={d["rule"]!r} (it draws by p); rule="fixed_indegree" '
+                                     'uses it (rule="auto" with an indegree means fixed_indegree)')
     elif d["rule"] == "fixed_indegree":
         raise ConfigurationError("connectivity.indegree", None, 'a mapping {"E": K_E, "I": K_I} with rule="fixed_indegree"')
     w = d["weights"]
@@ -776,8 +856,10 @@ def _check_probe_options(o: dict) -> None:
         if k in o:
             check_bool(f"{f}.{k}", o[k])
     for k, choices in S.PROBE_OPTION_CHOICES.items():
-        if k in o:
-            check_option(f"{f}.{k}", o[k], choices)
+        if k in o and o[k] not in choices:
+            allowed = "one of " + ", ".join(repr(a) for a in choices)
+            help_ = S.PROBE_OPTION_HELP.get(k)
+            raise ConfigurationError(f"{f}.{k}", o[k], allowed if help_ is None else f"{allowed}; {help_}")
     if o.get("column_position_um") is not None:
         o["column_position_um"] = check_point(f"{f}.column_position_um", o["column_position_um"])
     for k in ("eeg_electrodes_um", "meg_sensors_um"):

@@ -49,6 +49,9 @@ PROBE_OPTIONS = {
     "column_tilt_deg": 45.0,
     "eeg_electrodes_um": None,  # None = 3 scalp electrodes above the column
     "meg_sensors_um": None,  # None = 3 magnetometers 100-110 mm from the centre
+    # "sarvas" (spherical conductor, volume currents included) or "infinite" (Biot-Savart, primary current
+    # only); the reported MEG is the radial component, for which the two are identical (volume currents in
+    # a spherical conductor add no radial field), so this choice changes only the tangential components
     "meg_model": "sarvas",
     # metabolic proxy
     "bold_tr_ms": 2000.0,
@@ -57,6 +60,13 @@ PROBE_OPTIONS = {
 }
 
 PROBE_OPTION_CHOICES = {"mua_kind": ("radius", "exponential"), "meg_model": ("sarvas", "infinite")}
+
+#: What a choice of :data:`PROBE_OPTION_CHOICES` means, appended to the error naming a bad value.
+PROBE_OPTION_HELP = {
+    "meg_model": ("'sarvas' (spherical conductor, Sarvas 1987) and 'infinite' (Biot-Savart, primary current "
+                  "only) give the same MEG for the radial magnetometers jaxfne reports: in a spherical "
+                  "conductor the volume currents add no radial field"),
+}
 
 CONNECTIVITY_RULES = ("auto", "izhikevich2003", "pairwise_bernoulli", "fixed_indegree")
 SYNAPSE_KINDS = ("exponential", "delta")

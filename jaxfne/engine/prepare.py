@@ -107,5 +107,5 @@ def _build(model, dt_ms: float):
                     synapse=ms.synapse, prop=prop,
                     drive=DriveStatic(n_wave=ms.n_wave, n_gauss=ms.n_gauss, n_poisson=ms.n_poisson,
                                       poisson_disjoint=_poisson_disjoint(struct, ms.n_poisson)),
-                    record=ms.record, plastic=ms.plastic)
+                    record=ms.record, plastic=ms.plastic, strict_threshold=ms.strict_threshold)
     return static, struct

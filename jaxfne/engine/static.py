@@ -68,3 +68,4 @@ class Static:
     plastic: bool = False
     float_spikes: bool = False  # emit 0/1 floats that carry the surrogate gradient (for grad)
     surrogate: Surrogate = Surrogate()  # the spike function's pseudo-derivative
+    strict_threshold: bool = False  # spike at x > 0 instead of x >= 0 (the family's preset decides)

@@ -47,7 +47,8 @@ def step(static, params: dict, nparams: dict, struct: dict, carry: dict, xs: dic
     syn = synapses_of(static, params, nparams)
     new["neuron"], new["syn"], v_sample, s = fam.step(nparams, carry["neuron"], syn, carry["syn"], arrivals, i_ext,
                                                       static.dt, static.scheme,
-                                                      spike_fn=spike_function(static.surrogate))
+                                                      spike_fn=spike_function(static.surrogate,
+                                                                              static.strict_threshold))
     if kernel is not None:
         new["prop"] = kernel.propagate(static.prop, new["prop"], s, k, weights, params, struct)
     if static.plastic:

@@ -7,13 +7,14 @@ below, a ``conf/emitter/<family>/`` folder, tests.
 from __future__ import annotations
 
 from .base import NeuronFamily as NeuronFamily, Parameter as Parameter, PresetDrive as PresetDrive
+from .base import PresetRun as PresetRun
 from .iaf_psc_exp import IafPscExp as IafPscExp
 from .izhikevich import Izhikevich as Izhikevich
 
 #: family name -> instance
 FAMILIES: dict[str, NeuronFamily] = {f.name: f for f in (Izhikevich(), IafPscExp())}
 
-__all__ = ["FAMILIES", "IafPscExp", "Izhikevich", "NeuronFamily", "Parameter", "PresetDrive", "family"]
+__all__ = ["FAMILIES", "IafPscExp", "Izhikevich", "NeuronFamily", "Parameter", "PresetDrive", "PresetRun", "family"]
 
 
 def family(name: str) -> NeuronFamily:

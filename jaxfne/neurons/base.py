@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-__all__ = ["NeuronFamily", "Parameter", "PresetDrive"]
+__all__ = ["NeuronFamily", "Parameter", "PresetDrive", "PresetRun"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,23 @@ class PresetDrive:
 
     waves: dict
     gauss: dict
+
+
+@dataclass(frozen=True)
+class PresetRun:
+    """The published run of a preset's stimulus protocol.
+
+    Parameters
+    ----------
+    dt_ms : float
+        Published step tau, ms.
+    duration_ms : float
+        Published final time T, ms. The published loop ``t = 0:tau:T`` (Izhikevich's figure code)
+        has ``T / tau + 1`` steps; a run of such a protocol keeps that count for any ``dt`` and ``T``.
+    """
+
+    dt_ms: float
+    duration_ms: float
 
 
 class NeuronFamily(abc.ABC):
@@ -118,6 +135,20 @@ class NeuronFamily(abc.ABC):
         """The preset's published input protocol (``drive="preset"``); none by default."""
         return PresetDrive(waves={}, gauss={})
 
+    def preset_run(self, preset: str, per_type: dict, drive: str) -> PresetRun | None:
+        """The published step and duration of the protocol that ``drive`` runs, or ``None``.
+
+        Not ``None`` only when the preset's own stimulus protocol is applied (``drive="preset"``) and
+        the publication gives its step and duration; a configuration whose runtime leaves ``dt_ms``
+        or ``duration_ms`` unset then takes them from here, and the run has ``T / dt + 1`` steps
+        (the loop ``t = 0:dt:T``). Default: none.
+        """
+        return None
+
+    def strict_threshold(self, preset: str) -> bool:
+        """Whether a spike needs the membrane above threshold (``>``) rather than at it (``>=``)."""
+        return False
+
     def preset_connectivity(self, preset: str) -> str | None:
         """The connectivity rule a preset publishes (``rule="auto"``), or ``None``."""
         return None
@@ -161,7 +192,9 @@ class NeuronFamily(abc.ABC):
             External current held constant over the step (stimuli and random drives).
         spike_fn : callable, optional
             ``x -> 0/1`` with a surrogate derivative (:func:`jaxfne.engine.surrogate.spike_function`),
-            applied to the distance to threshold; the family's default is the default surrogate.
+            applied to the distance to threshold; ``x > 0`` where :meth:`strict_threshold` says so for
+            the model's preset, else ``x >= 0`` (the engine builds it). The family's default is the
+            default surrogate with ``x >= 0``.
 
         Returns
         -------

@@ -4,7 +4,7 @@ Equations
 ---------
     v' = k2 v^2 + k1 v + k0 - u + I
     u' = a (b (v - u_v_offset) - u_decay u)
-    if v >= v_peak:  v <- c,  u <- u + d
+    if v > v_peak:  v <- c,  u <- u + d       (v >= v_peak for cortical_eig)
 
 (k2, k1, k0) = (0.04, 5, 140) and (u_v_offset, u_decay) = (0, 1) give the 2003 model; class-1 excitable
 and integrator use (0.04, 4.1, 108); accommodation uses u' = a b (v + 65), i.e. offset -65 and decay 0.
@@ -18,9 +18,16 @@ Numerics (named as NEST's ``izhikevich`` documents its own choice; recorded with
 ``euler``
     Consistent forward Euler: both from the old state (NEST ``consistent_integration=True``).
 
-Spikes are detected at the end of the step (``v >= v_peak``); V_m is sampled there, before the
-reset, and clipped to ``v_peak`` on spike steps, as Izhikevich's figure code plots it. The spike has a
-surrogate derivative (:mod:`jaxfne.engine.surrogate`); the reset is detached from it.
+Spikes are detected at the end of the step with the publication's comparison: ``v > v_peak`` for the
+2004 features and the 2003 classes (``if V > 30`` in figure1.m / izhi2003.m), ``v >= v_peak`` for
+``cortical_eig`` (``find(v>=30)`` in net.m). V_m is sampled there, before the reset, and clipped to
+``v_peak`` on spike steps, as Izhikevich's figure code plots it. The spike has a surrogate derivative
+(:mod:`jaxfne.engine.surrogate`); the reset is detached from it.
+
+Published runs: with ``drive="preset"``, a 2004 feature or 2003 class brings its published step and
+duration (:meth:`Izhikevich.preset_run`; they apply while the configuration's runtime leaves them
+unset), and its run has ``T / dt + 1`` steps, the loop ``tspan = 0:tau:T`` of the figure code.
+``cortical_eig`` (net.m's ``for t=1:1000``) runs ``T / dt`` steps of the configured runtime.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ import numpy as np
 from jax import lax
 
 from ..engine.surrogate import spike_fn
-from .base import NeuronFamily, Parameter, PresetDrive
+from .base import NeuronFamily, Parameter, PresetDrive, PresetRun
 
 __all__ = ["Izhikevich"]
 
@@ -51,7 +58,7 @@ class Izhikevich(NeuronFamily):
         Parameter("k0", "mV/ms", 140.0, "constant of v'"),
         Parameter("u_v_offset", "mV", 0.0, "u' = a (b (v - offset) - decay u)"),
         Parameter("u_decay", "1", 1.0, "u' = a (b (v - offset) - decay u)"),
-        Parameter("v_peak", "mV", 30.0, "spike cut-off: spike when v >= v_peak"),
+        Parameter("v_peak", "mV", 30.0, "spike cut-off: spike when v > v_peak (cortical_eig: v >= v_peak)"),
         Parameter("v0", "mV", -65.0, "initial membrane potential"),
         Parameter("u0", _CLASS_DOC, -13.0, "initial recovery variable (default b v0)"),
     )
@@ -120,6 +127,22 @@ class Izhikevich(NeuronFamily):
             if segs:
                 waves[t] = Waveform(tuple(segs))
         return PresetDrive(waves=waves, gauss={})
+
+    def preset_run(self, preset, per_type, drive):
+        """The published ``tau`` and ``T`` of ``preset``'s protocol (``drive="preset"``; not cortical_eig).
+
+        ``per_type`` presets run on the same clock: the step and duration are ``preset``'s.
+        """
+        from ..presets.izhikevich import get_preset
+
+        if drive != "preset" or preset == "cortical_eig":
+            return None
+        p = get_preset(preset)
+        return PresetRun(dt_ms=p.dt_ms, duration_ms=p.duration_ms)
+
+    def strict_threshold(self, preset):
+        """``v > v_peak`` as figure1.m and izhi2003.m; ``v >= v_peak`` for cortical_eig as net.m."""
+        return preset != "cortical_eig"
 
     def preset_connectivity(self, preset):
         return "izhikevich2003" if preset == "cortical_eig" else None

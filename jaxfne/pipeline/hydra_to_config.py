@@ -10,6 +10,14 @@ A ``network`` mapping (the ``network/`` group, e.g. ``network=pd14``) names a ci
 :data:`jaxfne.presets.FACTORIES` and its arguments, ``{factory: potjans_diesmann_2014, scale: 0.1}``:
 the factory's configuration then defines the model (columns, cell types, connectivity, emitter,
 stimuli) and only ``runtime`` (merged key by key) and ``probes`` come from the composed config.
+
+An ``emitter`` mapping with a ``setup`` key (``conf/emitter/izhikevich/rs_fs.yaml``) names a setup of
+:data:`jaxfne.presets.SETUPS`, the one source of that option: its emitter (any other composed emitter
+key overrides the setup's) and its stimuli (before the composed ones).
+
+``runtime.dt_ms`` and ``runtime.duration_ms`` may be null (``conf/runtime/default.yaml``): they are then
+left out, i.e. unset, so that an emitter preset's published protocol gives them (see
+:class:`jaxfne.Configuration`).
 """
 
 from __future__ import annotations
@@ -25,6 +33,8 @@ ENGINE_KEYS = ("runtime", "column", "columns", "cell_types", "connectivity", "em
                "network")
 WORKFLOW_KEYS = ("readouts", "out_dir")
 READOUT_KEYS = ("name", "metric", "column", "layer", "cell_type", "t_start_ms", "t_stop_ms")
+#: Runtime keys whose null means unset (the emitter preset's published value, else the default).
+_NULL_MEANS_UNSET = ("duration_ms", "dt_ms")
 
 
 def configuration_dict(composed: Mapping[str, Any]) -> dict:
@@ -67,7 +77,24 @@ def configuration_dict(composed: Mapping[str, Any]) -> dict:
     for key in ("runtime", "cell_types", "connectivity", "emitter", "stimuli", "probes"):
         if composed.get(key) is not None:
             out[key] = composed[key]
+    if isinstance(out.get("runtime"), Mapping):  # null step or duration: unset
+        out["runtime"] = {k: v for k, v in out["runtime"].items() if v is not None or k not in _NULL_MEANS_UNSET}
+    if isinstance(out.get("emitter"), Mapping) and "setup" in out["emitter"]:
+        _expand_setup(out)
     return out
+
+
+def _expand_setup(out: dict) -> None:
+    """Replace ``emitter: {setup: NAME, ...}`` by the emitter and stimuli of ``SETUPS[NAME]``."""
+    from ..presets import SETUPS
+
+    em = dict(out["emitter"])
+    name = em.pop("setup")
+    if name not in SETUPS:
+        raise ConfigurationError("emitter.setup", name, "one of " + ", ".join(SETUPS))
+    made = SETUPS[name]().to_dict()
+    out["emitter"] = {**made["emitter"], **em}
+    out["stimuli"] = made["stimuli"] + list(out.get("stimuli") or [])
 
 
 def _factory_dict(composed: Mapping[str, Any]) -> dict:
@@ -87,8 +114,9 @@ def _factory_dict(composed: Mapping[str, Any]) -> dict:
         raise ConfigurationError(f"network.{exc.field}", exc.value, exc.allowed) from None
     out = cfg.to_dict()
     out.pop("jaxfne_version", None)
-    if composed.get("runtime") is not None:
-        out["runtime"] = {**out["runtime"], **composed["runtime"]}
+    if composed.get("runtime") is not None:  # a null step or duration keeps the factory's
+        given = {k: v for k, v in composed["runtime"].items() if v is not None or k not in _NULL_MEANS_UNSET}
+        out["runtime"] = {**out["runtime"], **given}
     if composed.get("probes") is not None:
         out["probes"] = composed["probes"]
     return out

@@ -26,10 +26,13 @@ Numerics
 --------
 All presets here use ``scheme="sequential_euler"``, the loop of the MATLAB code: with step
 :math:`\\tau`, ``v += tau*f(v, u, I)``, then ``u += tau*a*(b*v - u)`` with the *new* v, then
-the spike check and reset; the spike is recorded at that step. Loop iteration k runs at
-:math:`t_k = k\\tau` and uses :math:`I(t_k)`; the published run ``tspan = 0:tau:T`` has
-``T/tau + 1`` iterations. Other schemes named in the package: ``"split_half_step"`` (net.m,
-two v half-steps then one u step) and ``"euler"`` (consistent forward Euler).
+the spike check (``if V > 30``: strictly above ``v_peak``) and reset; the spike is recorded at
+that step. Loop iteration k runs at :math:`t_k = k\\tau` and uses :math:`I(t_k)`; the published
+run ``tspan = 0:tau:T`` has ``T/tau + 1`` iterations. The engine runs exactly this loop for a
+configuration with such a preset and its protocol (``drive="preset"``): ``dt_ms`` and
+``duration_ms`` are the published ones unless its runtime sets them, and a run of duration T has
+T/dt + 1 steps. Other schemes named in the package: ``"split_half_step"`` (net.m, two v
+half-steps then one u step) and ``"euler"`` (consistent forward Euler).
 
 Stimulus pieces are disjoint wherever MATLAB's ``if``/``elseif`` chain selects one value,
 so the sum over pieces evaluated by :func:`stimulus_current` is bit-identical to the

@@ -34,22 +34,24 @@ def protocol_cases():
 
 
 def engine_protocol_run(name: str, dtype: str) -> tuple[np.ndarray, np.ndarray]:
-    """Spikes and V_m of one Izhikevich preset under its published protocol (T/tau + 1 steps)."""
+    """Spikes and V_m of one Izhikevich preset under its published protocol (T/tau + 1 steps).
+
+    The runtime leaves ``dt_ms`` and ``duration_ms`` unset, so the preset's published tau and T apply,
+    and a published protocol runs the loop ``t = 0:tau:T``. (Before the published runtime became the
+    default, this helper asked for ``dt_ms=tau, duration_ms=T + tau``: the same T/tau + 1 steps.)
+    """
     import jax
 
     import jaxfne
-    from jaxfne.presets import izhikevich as iz
 
-    p = iz.get_preset(name)
-    duration = p.duration_ms + p.dt_ms
     with jax.enable_x64(dtype == "float64"):
         cfg = (jaxfne.configuration()
-               .runtime(seed=0, dtype=dtype, dt_ms=p.dt_ms, duration_ms=duration)
+               .runtime(seed=0, dtype=dtype)
                .column("cell", layers=["L2/3"], n=1)
                .cell_types({"E": 1})
                .connectivity(recurrent=False)
                .set_emitter("izhikevich", name))
-        sig = jaxfne.simulate(jaxfne.construct(cfg), duration_ms=duration, dt_ms=p.dt_ms, seed=0)
+        sig = jaxfne.simulate(jaxfne.construct(cfg), seed=0)
         return np.asarray(sig.spikes), np.asarray(sig.V_m)
 
 
