@@ -21,7 +21,8 @@ in ``_json``) so that they survive zarr, netCDF and any JSON reader:
 ``prov_dtype``                floating-point type of the state
 ``prov_wall_time_s``          wall time of the stage, s
 ``prov_created_utc``          ISO 8601 time the store was made
-``prov_inputs_json``          ``{path: sha256}`` of the input files and stores
+``prov_inputs_json``          ``{path: sha256}`` of the input files and stores (:func:`hash_path`;
+                              a store is checked against its chunk manifest first)
 ============================  ===================================================================
 
 Besides these, the CF/NUG global attrs ``Conventions``, ``title``, ``source`` and ``history``.
@@ -41,6 +42,8 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from .manifest import MANIFEST, manifest_tree_hash, verify_store
 
 __all__ = ["collect", "flat_attrs", "hash_path", "package_versions", "git_state", "config_from_attrs"]
 
@@ -84,7 +87,13 @@ def git_state(path: str | None = None) -> tuple[str, bool]:
 
 
 def hash_path(path: str | os.PathLike) -> str:
-    """sha256 of a file's bytes, or of a directory tree (sorted relative paths and file bytes)."""
+    """sha256 of a file's bytes, or of a directory tree (sorted relative paths and file bytes).
+
+    A zarr store with a chunk manifest (one written by :func:`jaxfne.io.store.write_store`) is
+    verified first (:func:`jaxfne.io.manifest.verify_store`), and its tree hash is computed from the
+    verified digests: the same value, one pass over the bytes, and a damaged input store raises
+    :class:`~jaxfne.io.errors.StoreError` instead of being recorded with a hash of its damage.
+    """
     p = Path(path)
     h = hashlib.sha256()
     if p.is_file():
@@ -94,6 +103,9 @@ def hash_path(path: str | os.PathLike) -> str:
         return h.hexdigest()
     if not p.is_dir():
         raise FileNotFoundError(f"path={str(p)!r} is not allowed: an existing file or directory to hash")
+    if (p / MANIFEST).is_file() and (p / "zarr.json").is_file():
+        files = verify_store(p)["files"]
+        return manifest_tree_hash(files, [(MANIFEST, hash_path(p / MANIFEST))])
     for f in sorted(q for q in p.rglob("*") if q.is_file()):
         h.update(f.relative_to(p).as_posix().encode())
         h.update(b"\0")

@@ -1,10 +1,19 @@
 """Zarr v3 stores written atomically, with spikes as a compressed raster and a ragged event list.
 
 A store is written to a hidden sibling ``.<name>.tmp-<uuid>`` in the same directory and renamed into
-place only once xarray has written every array and the consolidated metadata. A killed writer
-therefore leaves nothing at the final path (at most a dot-prefixed temporary directory, which the next
-write to the same path removes). A store is always opened with ``consolidated=True``, which fails
-loudly if the consolidated metadata, the last thing written, is missing.
+place only once xarray has written every array and the consolidated metadata and
+:func:`~jaxfne.io.manifest.write_manifest` has recorded the size and sha256 of every file in
+``manifest.json``. A killed writer therefore leaves nothing at the final path (at most a dot-prefixed
+temporary directory, which the next write to the same path removes). Writers of one path take turns
+on a lock file beside it (:func:`~jaxfne.io.lock.store_lock`), so the temporary directory the next
+writer removes can only be a dead writer's, and a second writer finds the first one's store
+instead of damaging it.
+
+:func:`open_store` checks every file against the manifest
+(:func:`~jaxfne.io.manifest.verify_store`) before xarray reads anything, so a deleted, truncated or
+altered chunk raises :class:`StoreError` naming the store, the variable and the chunk, instead of
+reading as fill values or failing inside the decompressor. It then opens with ``consolidated=True``,
+which fails loudly if the consolidated metadata is missing.
 
 Encodings
 ---------
@@ -19,6 +28,8 @@ Encodings
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import shutil
 import uuid
@@ -30,16 +41,22 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from .errors import StoreError
+from .lock import store_lock
+from .manifest import verify_store, write_manifest
+
 __all__ = ["write_store", "open_store", "add_spike_events", "spike_events", "StoreError"]
+
+log = logging.getLogger("jaxfne.io")
 
 #: Uncompressed bytes per chunk the float encodings aim for.
 CHUNK_BYTES = 4 * 2**20
 
 _CONSOLIDATED_WARNING = "Consolidated metadata is currently not part in the Zarr format 3 specification"
 
-
-class StoreError(ValueError):
-    """A store path or content that cannot be written or read as asked."""
+#: Root attrs that identify what a store holds; an existing store is only kept (``exist_ok``) if
+#: those the new Dataset carries are equal.
+IDENTITY_ATTRS = ("prov_stage", "prov_config_sha256", "prov_seeds_json", "run_sha256")
 
 
 def _codecs():
@@ -88,12 +105,45 @@ def _object_strings(ds: xr.Dataset) -> xr.Dataset:
 
 
 def _clean_stale(final: Path) -> None:
+    """Remove the temporary siblings of ``final``; only call it while holding the path's lock.
+
+    Every writer holds the lock until its temporary directory is renamed or removed, so under the
+    lock any ``.<name>.tmp-*`` left belongs to a writer that died.
+    """
     for stale in final.parent.glob(f".{final.name}.tmp-*"):
+        log.info("removing %s, left by a writer of %s that died", stale, final)
         shutil.rmtree(stale, ignore_errors=True)
 
 
-def write_store(ds: xr.Dataset, path: str | os.PathLike, *, encoding: Mapping[str, Any] | None = None) -> Path:
-    """Write ``ds`` to a zarr v3 store at ``path``, atomically.
+def _stored_names_and_attrs(path: Path) -> tuple[set[str], dict[str, Any]]:
+    """The array names (consolidated metadata) and root attrs of a store, from its ``zarr.json``."""
+    root = json.loads((path / "zarr.json").read_text())
+    names = set(root.get("consolidated_metadata", {}).get("metadata", {}))
+    return names, root.get("attributes", {})
+
+
+def _existing(final: Path, ds: xr.Dataset, exist_ok: bool, waited: bool) -> Path:
+    """What a writer does on finding its path taken (while holding the lock)."""
+    by = "another writer wrote it while this one waited for the lock" if waited else "it was written before"
+    if not exist_ok:
+        raise StoreError(f"path={str(final)!r} is not allowed: a store path that does not exist yet ({by}; "
+                         "delete it to rewrite it, or pass exist_ok=True to keep an intact store of the same run)")
+    verify_store(final)
+    names, attrs = _stored_names_and_attrs(final)
+    differ = [f"{k}: stored {attrs.get(k)!r}, new {ds.attrs[k]!r}" for k in IDENTITY_ATTRS
+              if k in ds.attrs and attrs.get(k) != ds.attrs[k]]
+    missing = sorted(str(v) for v in ds.data_vars if str(v) not in names)
+    if differ or missing:
+        what = "; ".join(differ + ([f"variables {missing} are not stored"] if missing else []))
+        raise StoreError(f"path={str(final)!r} is not allowed: a store path that does not exist yet or holds the "
+                         f"same run ({what}). Delete the store to rewrite it.")
+    log.warning("%s exists and is intact (%s); kept it", final, by)
+    return final
+
+
+def write_store(ds: xr.Dataset, path: str | os.PathLike, *, encoding: Mapping[str, Any] | None = None,
+                exist_ok: bool = False) -> Path:
+    """Write ``ds`` to a zarr v3 store at ``path``, atomically, with a chunk manifest.
 
     Parameters
     ----------
@@ -103,6 +153,10 @@ def write_store(ds: xr.Dataset, path: str | os.PathLike, *, encoding: Mapping[st
         Final store directory. It must not exist yet (Snakemake removes stale outputs before a job).
     encoding : dict, optional
         Per-variable encodings merged over :func:`default_encoding`.
+    exist_ok : bool
+        If ``path`` exists (typically written by a concurrent writer of the same run), verify it
+        and return it instead of raising, provided the attrs in :data:`IDENTITY_ATTRS` that ``ds``
+        carries equal the stored ones and every data variable of ``ds`` is stored.
 
     Returns
     -------
@@ -112,30 +166,43 @@ def write_store(ds: xr.Dataset, path: str | os.PathLike, *, encoding: Mapping[st
     Raises
     ------
     StoreError
-        If ``path`` already exists.
+        If ``path`` already exists (with ``exist_ok``: if the store there is damaged or holds
+        another run).
+
+    Notes
+    -----
+    The writer holds the path's lock (:func:`jaxfne.io.lock.store_lock`) from the existence check
+    to the rename. A second writer of the same path waits, then finds the first one's store.
+    Temporary siblings left by a writer that died are removed under the lock (on a filesystem
+    without locks the writer warns, and leaves them in place). The manifest
+    (:func:`jaxfne.io.manifest.write_manifest`) is written into the temporary directory after
+    xarray finishes, so an incomplete store never has one.
     """
     final = Path(path)
-    if final.exists():
-        raise StoreError(f"path={str(final)!r} is not allowed: a store path that does not exist yet")
     final.parent.mkdir(parents=True, exist_ok=True)
-    _clean_stale(final)
     ds = _object_strings(ds)
     enc = default_encoding(ds)
     for k, v in (encoding or {}).items():
         enc.setdefault(k, {}).update(v)
-    tmp = final.parent / f".{final.name}.tmp-{uuid.uuid4().hex}"
-    try:
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=_CONSOLIDATED_WARNING)
-            ds.to_zarr(tmp, mode="w-", zarr_format=3, consolidated=True, encoding=enc)
-        os.rename(tmp, final)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+    with store_lock(final) as held:
+        if final.exists():
+            return _existing(final, ds, exist_ok, held.waited)
+        if held.locked:
+            _clean_stale(final)
+        tmp = final.parent / f".{final.name}.tmp-{uuid.uuid4().hex}"
+        try:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=_CONSOLIDATED_WARNING)
+                ds.to_zarr(tmp, mode="w-", zarr_format=3, consolidated=True, encoding=enc)
+            write_manifest(tmp)
+            os.rename(tmp, final)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
     return final
 
 
-def open_store(path: str | os.PathLike, *, load: bool = True) -> xr.Dataset:
+def open_store(path: str | os.PathLike, *, load: bool = True, verify: bool = True) -> xr.Dataset:
     """Open a store written by :func:`write_store` (consolidated metadata required).
 
     Parameters
@@ -144,10 +211,22 @@ def open_store(path: str | os.PathLike, *, load: bool = True) -> xr.Dataset:
         Store directory.
     load : bool
         Read every array into memory (default) so the store can be moved or deleted afterwards.
+    verify : bool
+        Check every file against the store's manifest before reading
+        (:func:`jaxfne.io.manifest.verify_store`; one sha256 pass over the stored bytes). Pass
+        False only to open a store written before manifests existed.
+
+    Raises
+    ------
+    StoreError
+        If ``path`` is not a directory, or (with ``verify``) has no manifest or a file that does
+        not match it; the message names the variable and the chunk.
     """
     p = Path(path)
     if not p.is_dir():
         raise StoreError(f"path={str(p)!r} is not allowed: an existing zarr store directory")
+    if verify:
+        verify_store(p)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=_CONSOLIDATED_WARNING)
         ds = xr.open_zarr(p, consolidated=True, zarr_format=3)
