@@ -1,4 +1,6 @@
-# jaxfne: construct -> simulate -> readout -> aggregate -> figures for the study in config["study"].
+# jaxfne, the study in config["study"]: runs composed at DAG build; per run one simulate job (config.yaml,
+# construct.zarr, sim.zarr) and one readout job (readout.zarr and the run's figures); one aggregate job
+# (the sweep's store, tables and summary figure).
 #   snakemake --cores 8                       # the default study (conf/study/default.yaml)
 #   snakemake --cores 2 --config study=tiny   # another study
 #   snakemake --workflow-profile workflow/profiles/slurm --config study=tiny
@@ -25,15 +27,20 @@ os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
 
-include: "workflow/rules/compose.smk"
-include: "workflow/rules/construct.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/readout.smk"
 include: "workflow/rules/aggregate.smk"
-include: "workflow/rules/figures.smk"
 
 
 rule all:
     input:
         all_targets(),
     default_target: True
+
+
+onsuccess:
+    print(
+        f"jaxfne: study {STUDY} is complete. Figures: {RESULTS / 'figures'} (summary.png, and raster.png, "
+        f"laminar.png, eeg_meg.png per run); readouts: {RESULTS / 'aggregate' / 'readouts.csv'}; "
+        f"stores: {RESULTS / 'runs'}"
+    )

@@ -1,7 +1,8 @@
 """Readout metrics: a registry of named reductions of :class:`~jaxfne.Signals`.
 
-Every metric is computed with ``jax.numpy`` so gradients flow from a readout back to parameters
-(through surrogate spikes). Selections: ``column``, ``layer``, ``cell_type`` and a time window
+Every metric is computed with ``jax.numpy`` on JAX arrays, so gradients flow from a readout back to
+parameters (through surrogate spikes), and with numpy on host arrays (signals read back from a store),
+where there is nothing to differentiate and nothing to compile. Selections: ``column``, ``layer``, ``cell_type`` and a time window
 ``t_start_ms``/``t_stop_ms`` (so a start-up transient can be discarded).
 """
 
@@ -137,7 +138,12 @@ def _need(sig, key: str, mode: str):
     a = getattr(sig, key)
     if a is None:
         raise ConfigurationError("readout_spec.metric", key, f"a metric of a recorded signal: probe {mode!r}")
-    return jnp.asarray(a)
+    return a if isinstance(a, np.ndarray) else jnp.asarray(a)
+
+
+def _xp(a):
+    """The array module of ``a``: numpy for host arrays, ``jax.numpy`` for JAX arrays and tracers."""
+    return np if isinstance(a, np.ndarray) else jnp
 
 
 def _select(a, idx: np.ndarray, axis: int):
@@ -145,7 +151,11 @@ def _select(a, idx: np.ndarray, axis: int):
     population), else a gather. A slice's reverse mode is a pad; a gather's, a scatter that XLA may
     spend many seconds constant-folding."""
     idx = np.asarray(idx)
-    if idx.size and np.array_equal(idx, np.arange(idx[0], idx[0] + idx.size)):
+    contiguous = idx.size and np.array_equal(idx, np.arange(idx[0], idx[0] + idx.size))
+    if isinstance(a, np.ndarray):
+        return a[(slice(None),) * (axis % a.ndim) + (slice(int(idx[0]), int(idx[0] + idx.size)),)] \
+            if contiguous else np.take(a, idx, axis=axis)
+    if contiguous:
         return jax.lax.slice_in_dim(a, int(idx[0]), int(idx[0] + idx.size), axis=axis % a.ndim)
     return jnp.take(a, idx, axis=axis)
 
@@ -157,7 +167,7 @@ def _rates(sig, opts):
     sp = _need(sig, "spikes", "SPK")
     sp = _select(_select(sp, np.flatnonzero(tm), -2), np.flatnonzero(nm), -1)
     window_s = tm.sum() * meta.dt_ms * 1e-3
-    return sp.astype(jnp.result_type(float)).sum(axis=-2) / window_s  # [..., neuron]
+    return sp.astype(_xp(sp).result_type(float)).sum(axis=-2) / window_s  # [..., neuron]
 
 
 def _bursts(sig, opts) -> np.ndarray:
@@ -210,23 +220,26 @@ def _field(sig, opts, key: str, mode: str):
         ci = [cols.index(opts["column"])] if "column" in opts else list(range(len(cols)))
         bm = np.flatnonzero(_depth_select(sig, opts, np.asarray(g["bin_centers_um"])))
         a = a[..., ci, :][..., bm]
-        return jnp.mean(jnp.abs(a), axis=(-3, -2, -1))
+        return _xp(a).mean(_xp(a).abs(a), axis=(-3, -2, -1))
     depths = np.asarray(g["contact_depths_um"])
     if key == "CSD":
         depths = depths if a.shape[-1] == depths.size else depths[1:-1]
     cm = np.flatnonzero(_depth_select(sig, opts, depths))
-    return jnp.mean(jnp.abs(a[..., cm]), axis=(-2, -1))
+    return _xp(a).mean(_xp(a).abs(a[..., cm]), axis=(-2, -1))
 
 
 def _metric(sig, spec: ReadoutSpec):
     o = spec.options
     m = spec.metric
     if m == "spike_rate_hz":
-        return jnp.mean(_rates(sig, o), axis=-1)
+        r = _rates(sig, o)
+        return _xp(r).mean(r, axis=-1)
     if m == "max_spike_rate_hz":
-        return jnp.max(_rates(sig, o), axis=-1)
+        r = _rates(sig, o)
+        return _xp(r).max(r, axis=-1)
     if m == "burst_frequency_hz":
-        return jnp.asarray(np.mean(_bursts(sig, o), axis=-1))
+        b = np.mean(_bursts(sig, o), axis=-1)
+        return b if isinstance(sig.spikes, np.ndarray) else jnp.asarray(b)
     if m == "mean_V_m":
         v = _need(sig, "V_m", "Vm")
         every = sig.meta.record_every
@@ -239,7 +252,7 @@ def _metric(sig, spec: ReadoutSpec):
         cols = np.flatnonzero(nm if rec is None else nm[rec])
         if cols.size == 0:
             raise ConfigurationError("readout_spec", o, "a selection containing recorded neurons")
-        return jnp.mean(_select(_select(v, tm, -2), cols, -1), axis=(-2, -1))
+        return _xp(v).mean(_select(_select(v, tm, -2), cols, -1), axis=(-2, -1))
     if m == "mean_source":
         return _field(sig, o, "source", "source-proxy")
     if m == "mean_LFP":
@@ -252,8 +265,12 @@ def _metric(sig, spec: ReadoutSpec):
 def compute_readout(model, signals, readout_specs) -> ReadoutResult:
     """Compute every readout of ``readout_specs`` on ``signals``.
 
-    Values are ``jax.Array`` scalars (``[seed]`` for a batch), so the call can sit inside ``jax.grad``;
-    :meth:`ReadoutResult.to_dict` turns them into floats.
+    ``model`` is the model that made the signals, or None for signals read back from a store (the
+    signals carry their own description: neuron table, geometry, time axis).
+
+    Values are ``jax.Array`` scalars (``[seed]`` for a batch) for signals held as JAX arrays, so the
+    call can sit inside ``jax.grad``, and numpy values for signals on the host (read back from a
+    store: no compilation); :meth:`ReadoutResult.to_dict` turns them into floats.
     """
     if isinstance(readout_specs, ReadoutSpec):
         readout_specs = [readout_specs]

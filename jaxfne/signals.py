@@ -273,6 +273,14 @@ class Signals:
 
         return signals_to_xarray(self)
 
+    @classmethod
+    def from_xarray(cls, ds) -> Signals:
+        """The Signals of a Dataset made by :meth:`to_xarray` or read from a simulation store (numpy
+        arrays; no model needed). ``Signals.from_xarray(s.to_xarray())`` equals ``s``."""
+        from .signals_xr import signals_from_xarray
+
+        return signals_from_xarray(ds)
+
     def __repr__(self) -> str:
         shapes = ", ".join(f"{k}{self._events.shape if k == 'spikes' and k not in self._arrays else tuple(np.shape(self._arrays[k]))}"
                            for k in self.recorded)

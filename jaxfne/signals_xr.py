@@ -1,4 +1,10 @@
-"""Signals -> :class:`xarray.Dataset` with named dimensions, coordinates and units."""
+"""Signals <-> :class:`xarray.Dataset` with named dimensions, coordinates and units.
+
+The Dataset carries everything a :class:`~jaxfne.Signals` needs besides its arrays (engine attrs,
+the neuron table as coordinates, the geometry, the probe, the configuration as JSON attrs), so
+:func:`signals_from_xarray` reads it back without the model: a store answers readouts, plots and
+exports on its own.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,14 @@ import json
 
 import numpy as np
 
-from .signals import DIMS, LONG_NAMES, UNITS, Signals
+from .errors import ConfigurationError
+from .signals import DIMS, LONG_NAMES, UNITS, Signals, SignalsMeta
 
-__all__ = ["signals_to_xarray"]
+__all__ = ["signals_from_xarray", "signals_to_xarray"]
+
+#: Attributes of a Signals Dataset (the same names in memory and in stores).
+ENGINE_ATTRS = ("dt_ms", "n_steps", "scheme", "family", "propagation", "dtype", "record_every", "seeds",
+                "probe_modes", "geometry_json", "probe_json", "config_json", "populations_json", "columns_json")
 
 
 def _coords(sig: Signals) -> dict:
@@ -82,6 +93,49 @@ def signals_to_xarray(sig: Signals):
         "propagation": m.propagation, "dtype": m.dtype,
         "record_every": m.record_every, "seeds": json.dumps(m.seeds),
         "probe_modes": json.dumps(m.probe.get("modes", [])), "geometry_json": json.dumps(m.geometry),
+        "probe_json": json.dumps(m.probe), "config_json": json.dumps(m.config),
+        "populations_json": json.dumps(list(m.populations)), "columns_json": json.dumps(list(m.columns)),
         "time_convention": "step k covers [k dt, (k+1) dt]; samples at its end",
     })
     return ds
+
+
+def _attr(ds, key: str):
+    if key not in ds.attrs:
+        raise ConfigurationError("dataset.attrs", sorted(ds.attrs)[:8],
+                                 f"the attrs of a Signals Dataset ({key!r} is missing; written by "
+                                 "Signals.to_xarray or a simulation store)")
+    value = ds.attrs[key]
+    return json.loads(value) if key.endswith("_json") or key in ("seeds", "probe_modes") else value
+
+
+def signals_from_xarray(ds) -> Signals:
+    """The :class:`~jaxfne.Signals` of a Dataset made by :func:`signals_to_xarray` (or a simulation
+    store), without the model: arrays as numpy, ``seed`` leading, the neuron table, geometry, probe
+    and configuration from the coordinates and attrs.
+
+    Raises
+    ------
+    ConfigurationError
+        If ``ds`` lacks an attribute or coordinate a Signals Dataset has.
+    """
+    for key in ENGINE_ATTRS:
+        _attr(ds, key)
+    batched = "seed" in ds.dims
+    arrays = {}
+    for name, dims in DIMS.items():
+        if name in ds.data_vars:
+            arrays[name] = np.asarray(ds[name].transpose(*(("seed",) if batched else ()), *dims).values)
+    config = _attr(ds, "config_json")
+    rec = config.get("probes", {}).get("options", {}).get("record_neurons")
+    neuron = {key: np.asarray(ds[f"neuron_{key}" if key == "column" else key].values).astype(object)
+              for key in ("column", "layer", "cell_type", "population")}
+    neuron.update({key: np.asarray(ds[key].values, float) for key in ("depth_um", "x_um", "y_um")})
+    meta = SignalsMeta(
+        dt_ms=float(_attr(ds, "dt_ms")), n_steps=int(_attr(ds, "n_steps")), seeds=_attr(ds, "seeds"),
+        batched=batched, record_every=int(_attr(ds, "record_every")), scheme=str(_attr(ds, "scheme")),
+        family=str(_attr(ds, "family")), propagation=str(_attr(ds, "propagation")), dtype=str(_attr(ds, "dtype")),
+        neuron=neuron, record_idx=None if rec is None else np.asarray(rec, np.int64),
+        populations=tuple(_attr(ds, "populations_json")), columns=tuple(_attr(ds, "columns_json")),
+        geometry=_attr(ds, "geometry_json"), probe=_attr(ds, "probe_json"), config=config)
+    return Signals.from_arrays(arrays, meta)

@@ -107,10 +107,21 @@ def test_aggregate_dataset_and_csv_match_the_readouts(study_run):
         np.testing.assert_array_equal(rows["value"].values, ro["value"].sel(metric="rate_E").values)
     runs_csv = pd.read_csv(agg_dir / "runs.csv")
     assert sorted(runs_csv["run_id"]) == sorted(r["run_id"] for r in _runs(wd))
+    # the aggregate alone says which study and overrides made it
+    from jaxfne.pipeline.compose import load_study, study_path, study_sha256
+
+    study = load_study(study_path(REPO / "conf", STUDY))
+    assert json.loads(agg.attrs["study_json"]) == json.loads(json.dumps(study))
+    assert agg.attrs["study_sha256"] == study_sha256(study) and len(agg.attrs["study_sha256"]) == 64
+    configs = json.loads(agg.attrs["runs_config_json"])
+    for run in _runs(wd):
+        assert configs[run["run_id"]]["config"] == json.loads(json.dumps(run["config"]))
+        assert configs[run["run_id"]]["overrides"] == run["overrides"]
 
 
 def test_figures_are_pngs(study_run):
-    wd, _, _ = study_run
+    wd, proc, _ = study_run
+    assert f"Figures: results/{STUDY}/figures (summary.png" in proc.stdout + proc.stderr  # Snakemake says where
     figs = sorted((wd / "results" / STUDY / "figures").rglob("*.png"))
     assert len(figs) == 2 * 3 + 1
     for f in figs:
@@ -196,36 +207,40 @@ def test_compose_error_stops_before_any_job(tmp_path):
 
 
 def test_killed_simulate_job_leaves_no_store_and_rerun_completes(tmp_path, jax_cache, study_run):
-    """SIGKILL the simulate job while it runs: no sim.zarr appears; the next snakemake finishes the study."""
+    """SIGKILL the second run's simulate job while it simulates: it leaves no sim.zarr (and Snakemake
+    removes the construct.zarr it wrote first); the next snakemake finishes the study without
+    rewriting the first run's stores."""
     wd = tmp_path / "killed"
     wd.mkdir()
     cmd = snakemake_cmd(wd, "--cores", "1", study=STUDY, jax_cache=jax_cache)
     proc = subprocess.Popen(cmd, cwd=wd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env())
+    runs_dir = wd / "results" / STUDY / "runs"
     victim = None
     deadline = time.time() + 300
     try:
         while victim is None and time.time() < deadline and proc.poll() is None:
-            for child in psutil.Process(proc.pid).children(recursive=True):
+            done = list(runs_dir.glob("*/sim.zarr"))
+            logs = list((wd / "results" / STUDY / "logs" / "simulate").glob("*.log"))
+            simulating = [g for g in logs if "simulate " in g.read_text() and (runs_dir / g.stem / "sim.zarr") not in done]
+            for child in psutil.Process(proc.pid).children(recursive=True) if done and simulating else ():
                 try:
                     if any("simulate.py" in part for part in child.cmdline()):
-                        log = next((wd / "results" / STUDY / "logs" / "simulate").glob("*.log"), None)
-                        if log is not None and "simulate" in log.read_text():
-                            victim = child
+                        victim, killed_run = child, simulating[0].stem
                 except (psutil.NoSuchProcess, psutil.AccessDenied):
                     continue
             time.sleep(0.02)
-        assert victim is not None, "no simulate job seen"
+        assert victim is not None, "no second simulate job seen"
         victim.send_signal(signal.SIGKILL)
         out, _ = proc.communicate(timeout=300)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode != 0, out
-    sims = [p for p in (wd / "results" / STUDY / "runs").rglob("sim.zarr")]
-    assert sims == [], "a killed job left a store at its final path"
+    assert not (runs_dir / killed_run / "sim.zarr").exists(), "a killed job left a store at its final path"
+    assert not (runs_dir / killed_run / "construct.zarr").exists(), "a failed job's outputs are removed"
     # the rerun redoes only what is missing: stores finished before the kill are not rewritten
     before = {p: p.stat().st_mtime_ns for p in stores(wd / "results")}
-    assert any(p.name == "construct.zarr" for p in before)
+    assert {p.name for p in before} >= {"construct.zarr", "sim.zarr"}
     proc2 = run_snakemake(wd, "--cores", "1", jax_cache=jax_cache)
     assert "rule simulate:" in proc2.stdout + proc2.stderr
     assert {p: p.stat().st_mtime_ns for p in before} == before

@@ -37,7 +37,10 @@ def test_python_m_jaxfne_writes_the_store_and_no_stray_files(tmp_path):
     assert cfg.emitter_spec["preset"] == "tonic_spiking"
     run = read_run_config(folder / "config.yaml")
     assert run.config == cfg.to_dict() and run.seeds == [3]
-    assert ds["spikes"].shape == (1, 600, 12) and ds["spikes"].values.sum() > 0
+    # tonic_spiking's published step (0.25 ms, runtime.dt_ms not given) over the 60 ms asked for, in
+    # the published loop t = 0:tau:T: 60 / 0.25 + 1 steps
+    assert cfg.runtime_spec["dt_ms"] == 0.25
+    assert ds["spikes"].shape == (1, 241, 12) and ds["spikes"].values.sum() > 0
     assert ds["V_m"].attrs["units"] == "mV" and np.isfinite(ds["V_m"].values).all()
     # the same command again finds the run already stored
     again = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=env(), timeout=300)
@@ -61,8 +64,8 @@ def test_python_m_jaxfne_runs_an_iaf_psc_exp_column(tmp_path):
     proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, env=env(), timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     ds = open_store(next(out.iterdir()) / "sim.zarr")
-    assert ds.attrs["engine_family"] == "iaf_psc_exp" and ds.attrs["engine_scheme"] == "exact"
-    assert ds.attrs["engine_propagation"] == "dense"  # 60 neurons: the differentiable kernel
+    assert ds.attrs["family"] == "iaf_psc_exp" and ds.attrs["scheme"] == "exact"
+    assert ds.attrs["propagation"] == "dense"  # 60 neurons: the differentiable kernel
     assert ds.attrs["prov_network_seed"] == 2
     assert ds["V_m"].attrs["units"] == "mV" and float(ds["V_m"].max()) < -50.0  # at most V_th, sampled after reset
     assert ds["source"].dims[-1] == "location"

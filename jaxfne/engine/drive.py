@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax import lax
 
 from .rng import wrap_key
@@ -89,14 +90,22 @@ def _inverse_cdf_per_neuron(u, lam, kmax: int):
 
 def poisson_kmax(rates_hz, n_inputs, dt_ms: float, limit: int = 64) -> int:
     """Smallest K with P(X >= K) < 2^-53 for the largest Poisson mean per step; 0 above ``limit``."""
-    import numpy as np
-    from scipy.stats import poisson
-
     lam = float(np.max(np.asarray(rates_hz, float) * np.asarray(n_inputs, float))) * dt_ms * 1e-3 if np.size(rates_hz) else 0.0
     if lam <= 0:
         return 1
-    k = int(poisson.isf(2.0**-53, lam)) + 2
+    k = _poisson_isf(2.0**-53, lam) + 2
     return k if k <= limit else 0
+
+
+def _poisson_isf(q: float, lam: float) -> int:
+    """``scipy.stats.poisson.isf(q, lam)`` (the same inversion of the CDF) from ``scipy.special``,
+    whose import costs a fraction of ``scipy.stats``'s in every workflow job."""
+    from scipy.special import pdtr, pdtrik
+
+    p = 1.0 - q
+    k = float(np.ceil(pdtrik(p, lam)))
+    below = max(k - 1.0, 0.0)
+    return int(below if pdtr(below, lam) >= p else k)
 
 
 def external(ds, n: int, dt: float, dtype, params: dict, struct: dict, xs: dict):

@@ -16,6 +16,12 @@ the hash of every ``conf/**/*.yaml``, the study, the schema and the composing co
 
 Any error (a missing group option, an unknown key, an invalid value) raises :class:`StudyError`, which
 names the field and the study file, before any simulation starts.
+
+Overrides reach only jaxfne's own groups and keys (:func:`check_override`): ``hydra.*`` (search path,
+callbacks, run directories: code imported or files written while the DAG is built), package
+overrides (``group@pkg``) and unknown top-level keys are refused. Study names and run ids are
+bounded and safe as single path components, so every path a study plans stays under its results
+folder.
 """
 
 from __future__ import annotations
@@ -37,9 +43,17 @@ from ..errors import ConfigurationError
 from .hydra_to_config import readout_arguments, readout_specs, to_configuration
 
 __all__ = ["Run", "StudyError", "load_study", "expand_study", "compose_overrides", "write_run_config",
-           "read_run_config", "study_path"]
+           "read_run_config", "study_path", "study_name", "allowed_keys", "check_override", "readable_id",
+           "study_sha256"]
 
 _SAFE = re.compile(r"[^A-Za-z0-9.+-]+")
+_STUDY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
+_ENV_REF = re.compile(r"oc\.env\s*:\s*([A-Za-z_][A-Za-z0-9_]*)")
+
+#: Longest readable part of a run id (the id adds ``__`` and 12 hex characters of the run's hash).
+RUN_ID_READABLE_MAX = 96
+#: Config groups of ``conf/`` that are not sections of a run (study files are read, not composed).
+_NOT_SECTIONS = ("study",)
 
 
 class StudyError(ValueError):
@@ -67,6 +81,50 @@ class Run:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def allowed_keys(conf_dir: str | os.PathLike) -> tuple[str, ...]:
+    """The top-level names an override may address: the groups of ``conf_dir`` and the primary keys
+    of its ``config.yaml``, without ``hydra`` and ``defaults``."""
+    conf_dir = Path(conf_dir)
+    groups = [p.name for p in conf_dir.iterdir() if p.is_dir() and p.name not in _NOT_SECTIONS]
+    primary = yaml.safe_load((conf_dir / "config.yaml").read_text()) or {}
+    keys = [k for k in primary if k not in ("hydra", "defaults")]
+    return tuple(sorted(set(groups) | set(keys)))
+
+
+def check_override(override: str, allowed: Sequence[str]) -> None:
+    """Refuse an override that reaches outside jaxfne's groups and keys.
+
+    Parameters
+    ----------
+    override : str
+        One override in Hydra's grammar (``key=value``, ``+key=value``, ``~key``, ``group=option``).
+    allowed : sequence of str
+        The top-level names allowed (:func:`allowed_keys`).
+
+    Raises
+    ------
+    ConfigurationError
+        Naming the override's key, for ``hydra.*`` / ``hydra/...`` (Hydra's own settings: search path,
+        callbacks, launcher, run directories), package overrides ``group@package`` and top-level keys
+        that are neither a group nor a key of ``config.yaml``.
+    """
+    from hydra.errors import HydraException
+
+    try:
+        parsed = _parser().parse_override(str(override))
+    except HydraException as exc:
+        raise ConfigurationError("override", override, f"Hydra override syntax ({str(exc).splitlines()[0]})") from None
+    key = parsed.key_or_group
+    top = re.split(r"[./]", key, maxsplit=1)[0]
+    if parsed.package is not None:
+        raise ConfigurationError(key, override, "an override without a package (group@package is not supported)")
+    if top == "hydra":
+        raise ConfigurationError(key, override, "an override of jaxfne's groups and keys (" + ", ".join(allowed)
+                                 + "); Hydra's own settings (search path, callbacks, run directories) are fixed")
+    if top not in allowed:
+        raise ConfigurationError(key, override, "an override of one of " + ", ".join(allowed))
 
 
 def study_path(conf_dir: str | os.PathLike, study: str) -> Path:
@@ -162,9 +220,43 @@ def _label(override: str) -> str:
     return override.split("=", 1)[1]
 
 
+def readable_id(values: Sequence[str]) -> str:
+    """The readable part of a run id: the last path segment of each value, reduced to
+    ``[A-Za-z0-9.+-]`` (other runs of characters become ``_``), joined by ``__``; never empty, never
+    starting with a dot, at most :data:`RUN_ID_READABLE_MAX` characters (the hash that follows it
+    keeps truncated ids distinct)."""
+    parts = [_SAFE.sub("_", str(v).rsplit("/", 1)[-1]).strip("_").lstrip(".").strip("_") for v in values]
+    text = "__".join(p for p in parts if p) or "run"
+    return text[:RUN_ID_READABLE_MAX].rstrip("_") or "run"
+
+
 def _readable(axes: Mapping[str, str]) -> str:
-    parts = [_SAFE.sub("_", _label(v).rsplit("/", 1)[-1]).strip("_") for v in axes.values()]
-    return "__".join(p for p in parts if p) or "run"
+    return readable_id([_label(v) for v in axes.values()])
+
+
+def study_name(path: Path) -> str:
+    """The study's name, its file's stem: a single, visible path component.
+
+    Raises
+    ------
+    StudyError
+        If the stem is not 1-64 characters of ``[A-Za-z0-9._+-]`` starting with a letter or digit
+        (``...yaml`` would plan its results in the results folder's parent).
+    """
+    if not _STUDY_NAME.fullmatch(path.stem) or ".." in path.stem:
+        raise StudyError(path, "study", f"the file name {path.name!r} is not allowed: a study name of 1-64 "
+                         "characters [A-Za-z0-9._+-] starting with a letter or digit, without '..'")
+    return path.stem
+
+
+def _check_study_overrides(data: Mapping[str, Any], path: Path, conf_dir: Path) -> None:
+    allowed = allowed_keys(conf_dir)
+    texts = [("overrides", o) for o in data["overrides"]] + [(f"axes.{k}", v) for k, v in data["axes"].items()]
+    for where, text in texts:
+        try:
+            check_override(str(text), allowed)
+        except ConfigurationError as exc:
+            raise StudyError(path, where, str(exc)) from None
 
 
 def compose_overrides(conf_dir: str | os.PathLike, runs: Sequence[Sequence[str]]) -> list[dict]:
@@ -192,11 +284,25 @@ def _hash_json(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=True).encode()).hexdigest()
 
 
+def study_sha256(study: Mapping[str, Any]) -> str:
+    """The sha256 of a study definition (as :func:`load_study` returns it), canonical JSON."""
+    return _hash_json(dict(study))
+
+
 def _memo_key(conf_dir: Path, path: Path, schema: str | os.PathLike | None) -> str:
+    """Hash of everything a study's composition reads: the conf files, the study, the schema, the
+    composing code, Hydra's version and the environment variables that ``${oc.env:NAME}``
+    interpolations in any of these files refer to."""
     h = hashlib.sha256()
+    texts = []
     for f in sorted(conf_dir.rglob("*.yaml")):
-        h.update(f.relative_to(conf_dir).as_posix().encode() + b"\0" + f.read_bytes())
-    h.update(str(path).encode() + b"\0" + path.read_bytes())
+        texts.append(f.read_bytes())
+        h.update(f.relative_to(conf_dir).as_posix().encode() + b"\0" + texts[-1])
+    texts.append(path.read_bytes())
+    h.update(str(path).encode() + b"\0" + texts[-1])
+    for name in sorted({m for t in texts for m in _ENV_REF.findall(t.decode("utf-8", "replace"))}):
+        value = os.environ.get(name)
+        h.update(f"env {name}={'<unset>' if value is None else value}".encode() + b"\0")
     if schema is not None:
         h.update(Path(schema).read_bytes())
     src = Path(__file__).resolve().parents[1]
@@ -241,12 +347,13 @@ def expand_study(
     conf_dir = Path(conf_dir).resolve()
     path = study_path(conf_dir, study)
     data = load_study(path, schema)
+    name = study_name(path)
     memo = None
-    if cache_dir is not None:
+    if cache_dir is not None:  # a memo exists only for a study that passed every check below
         memo = Path(cache_dir) / f"{_memo_key(conf_dir, path, schema)}.json"
         if memo.is_file():
             return [Run(**r) for r in json.loads(memo.read_text())]
-    name = path.stem
+    _check_study_overrides(data, path, conf_dir)
     seeds = _seeds(data, path)
     network_seeds = _seeds({"network_seeds": data.get("network_seeds", [0])}, path, "network_seeds")
     if "network_seed" in data["axes"]:

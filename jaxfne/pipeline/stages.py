@@ -1,12 +1,17 @@
-"""The workflow's stages as functions: construct, simulate, readout, aggregate, figures.
+"""The workflow's stages as functions: construct + simulate, readout and figures, aggregate.
 
-Each stage reads the run's ``config.yaml`` (written by the compose step; jobs never touch Hydra) and
-its upstream stores, does one thing with jaxfne, and writes one zarr store atomically
-(:func:`jaxfne.io.store.write_store`) with provenance attrs (:mod:`jaxfne.io.provenance`). The
-Snakemake scripts in ``workflow/scripts/`` only call these functions.
+Each stage reads the run's ``config.yaml`` (composed at DAG-build time and written by the simulate
+job; jobs never touch Hydra) and its upstream stores, does one thing with jaxfne, and writes zarr
+stores atomically (:func:`jaxfne.io.store.write_store`) with provenance attrs
+(:mod:`jaxfne.io.provenance`). The Snakemake scripts in ``workflow/scripts/`` only call these
+functions; a job runs the stages that read the same inputs together (:func:`products_stage`,
+:func:`study_stage`), since a process's start-up and imports cost more than a small run's work.
 
-All seeds of a run are simulated in one call, as one vmapped batch: every array of the simulation
-store has a leading ``seed`` dimension.
+A run's model is constructed once, in the simulate job, which stores its static description
+(``construct.zarr``: cell table, connectivity summary, geometry) beside the signals. The simulation
+store describes itself (:meth:`jaxfne.Signals.from_xarray`), so the readout and figure stages read
+it without constructing anything. All seeds of a run are simulated in one call, as one vmapped
+batch: every array of the simulation store has a leading ``seed`` dimension.
 """
 
 from __future__ import annotations
@@ -25,11 +30,11 @@ import xarray as xr
 
 from ..io.provenance import collect, flat_attrs
 from ..io.store import add_spike_events, open_store, write_store
-from .compose import Run, read_run_config
+from .compose import Run, read_run_config, write_run_config
 from .hydra_to_config import readout_specs
 
-__all__ = ["construct_stage", "simulate_stage", "readout_stage", "aggregate_stage", "figures_stage",
-           "summary_figure_stage", "simulate_run", "logged"]
+__all__ = ["run_stage", "simulate_stage", "readout_stage", "products_stage", "aggregate_stage", "figures_stage",
+           "summary_figure_stage", "study_stage", "simulate_run", "logged"]
 
 log = logging.getLogger("jaxfne.pipeline")
 
@@ -109,78 +114,75 @@ def construct_dataset(model) -> xr.Dataset:
     return ds
 
 
-def construct_stage(config: str | os.PathLike, out: str | os.PathLike, *, rule: str = "construct") -> Path:
-    """Build the model of a run and store its cell table, connectivity summary and geometry."""
-    import jaxfne
+def simulate_run(run: Run, model=None) -> tuple[xr.Dataset, float]:
+    """Simulate every seed of ``run`` as one batch; return the Dataset and the wall time (s).
 
-    run = read_run_config(config)
-    t0 = time.perf_counter()
-    model = jaxfne.construct(_configuration(run))
-    ds = construct_dataset(model)
-    ds.attrs.update(_prov(run, "construct", rule, [config], time.perf_counter() - t0))
-    log.info("construct %s: %d neurons", run.run_id, ds.sizes.get("neuron", 0))
-    return write_store(ds, out)
-
-
-def simulate_run(run: Run) -> tuple[xr.Dataset, float]:
-    """Simulate every seed of ``run`` as one batch; return the Dataset and the wall time (s)."""
+    ``model``: the run's constructed model, when the caller has it (else it is constructed here).
+    """
     import jaxfne
 
     cfg = _configuration(run)
     rt = cfg.runtime_spec
     t0 = time.perf_counter()
-    model = jaxfne.construct(cfg)
+    model = jaxfne.construct(cfg) if model is None else model
     sig = jaxfne.simulate(model, duration_ms=rt["duration_ms"], dt_ms=rt["dt_ms"], seed=list(run.seeds))
     ds = sig.to_xarray()
     return ds, time.perf_counter() - t0
 
 
-def simulate_stage(config: str | os.PathLike, out: str | os.PathLike, *, inputs: Sequence[str | os.PathLike] = (),
-                   rule: str = "simulate") -> Path:
-    """Simulate a run (all seeds in one vmapped batch) and store the signals.
+def simulate_stage(config: str | os.PathLike, out: str | os.PathLike, *,
+                   construct_out: str | os.PathLike | None = None, rule: str = "simulate") -> Path:
+    """Construct a run's model once, store its static description, simulate it and store the signals.
 
-    The store holds the Signals' Dataset (dims ``seed``, ``time``, ``neuron`` and the probe dims), the
-    spikes also as a CF ragged event list (:func:`jaxfne.io.store.add_spike_events`), the engine's
-    attrs and provenance.
+    Parameters
+    ----------
+    config : path-like
+        The run's ``config.yaml``.
+    out : path-like
+        The simulation store: the Signals' Dataset (dims ``seed``, ``time``, ``neuron`` and the probe
+        dims; attrs named as in memory), the spikes also as a CF ragged event list
+        (:func:`jaxfne.io.store.add_spike_events`), and provenance.
+    construct_out : path-like, optional
+        Where to store the model's cell table, connectivity summary and geometry (the construct
+        store, made from the same model that is simulated).
+    rule : str
+        The rule (or command) recorded in the provenance.
     """
+    import jaxfne
+
     run = read_run_config(config)
+    t0 = time.perf_counter()
+    model = jaxfne.construct(_configuration(run))
+    built = time.perf_counter() - t0
+    log.info("construct %s: %d neurons in %.2f s", run.run_id, model.n, built)
+    inputs = [config]
+    if construct_out is not None:
+        con = construct_dataset(model)
+        con.attrs.update(_prov(run, "construct", rule, [config], built))
+        inputs.append(write_store(con, construct_out, exist_ok=True))
     log.info("simulate %s: seeds %s", run.run_id, run.seeds)
-    ds, wall = simulate_run(run)
+    ds, wall = simulate_run(run, model)
     log.info("simulated in %.2f s; writing %s", wall, out)
     ds = add_spike_events(ds)
-    engine_attrs = flat_attrs({f"engine_{k}": v for k, v in ds.attrs.items()})
-    ds.attrs = engine_attrs | _prov(run, "simulate", rule, [config, *inputs], wall)
-    return write_store(ds, out)
+    ds.attrs = flat_attrs(ds.attrs) | _prov(run, "simulate", rule, inputs, wall)
+    return write_store(ds, out, exist_ok=True)
 
 
-def signals_from_dataset(model, ds: xr.Dataset, seeds: Sequence[int]):
-    """The batched :class:`jaxfne.Signals` of a simulation store (the inverse of ``Signals.to_xarray``).
-
-    Every recorded signal is read back with ``seed`` leading and the other axes in stored order; the
-    static description (neuron table, geometry, probe) comes from ``model``, the model the store's
-    configuration constructs.
-    """
-    from ..signals import DIMS, Signals, SignalsMeta
-
-    arrays = {}
-    for name in DIMS:
-        if name in ds.data_vars:
-            da = ds[name]
-            arrays[name] = np.asarray(da.transpose("seed", ...).values if "seed" in da.dims else da.values)
-    opts = model.cfg.probe_spec["options"]
-    dt = float(ds.attrs.get("engine_dt_ms", ds.attrs.get("dt_ms", model.cfg.runtime_spec["dt_ms"])))
-    meta = SignalsMeta.from_model(model, dt_ms=dt, n_steps=int(ds.sizes["time"]), seeds=list(seeds),
-                                  batched=True, record_every=int(opts["record_every"]))
-    return Signals.from_arrays(arrays, meta)
+def run_stage(run: Run | dict, config_out: str | os.PathLike, construct_out: str | os.PathLike,
+              out: str | os.PathLike, *, rule: str = "simulate") -> Path:
+    """The simulate job of the workflow: write the run's ``config.yaml``, then :func:`simulate_stage`."""
+    run = run if isinstance(run, Run) else Run(**run)
+    write_run_config(run, config_out)
+    return simulate_stage(config_out, out, construct_out=construct_out, rule=rule)
 
 
 def readout_dataset(run: Run, sim: xr.Dataset) -> xr.Dataset:
-    """Every readout of the run, dims ``(seed, metric)``, from a simulation Dataset."""
-    import jaxfne
+    """Every readout of the run, dims ``(seed, metric)``, from a simulation Dataset (no model built:
+    the store describes itself; readouts of host arrays compile nothing)."""
+    from ..readouts import compute_readout
+    from ..signals import Signals
 
-    model = jaxfne.construct(_configuration(run))
-    signals = signals_from_dataset(model, sim, run.seeds)
-    res = model.compute_readout(signals, readout_specs(run.readouts)).results
+    res = compute_readout(None, Signals.from_xarray(sim), readout_specs(run.readouts)).results
     names = [r["name"] for r in run.readouts]
     values = np.array([np.atleast_1d(np.asarray(res[n], dtype=np.float64)) for n in names]).T
     return xr.Dataset(
@@ -194,13 +196,28 @@ def readout_dataset(run: Run, sim: xr.Dataset) -> xr.Dataset:
 
 
 def readout_stage(config: str | os.PathLike, sim_store: str | os.PathLike, out: str | os.PathLike, *,
-                  rule: str = "readout") -> Path:
-    """Compute every readout of the run from its simulation store and store them (dims seed x metric)."""
+                  rule: str = "readout", sim: xr.Dataset | None = None) -> Path:
+    """Compute every readout of the run from its simulation store and store them (dims seed x metric).
+
+    ``sim``: the simulation store's Dataset when the caller has opened it already.
+    """
     run = read_run_config(config)
     t0 = time.perf_counter()
-    ds = readout_dataset(run, open_store(sim_store))
+    ds = readout_dataset(run, open_store(sim_store) if sim is None else sim)
     ds.attrs.update(_prov(run, "readout", rule, [config, sim_store], time.perf_counter() - t0))
-    return write_store(ds, out)
+    return write_store(ds, out, exist_ok=True)
+
+
+def products_stage(config: str | os.PathLike, sim_store: str | os.PathLike, out: str | os.PathLike,
+                   raster: str | os.PathLike, laminar: str | os.PathLike, eeg_meg: str | os.PathLike, *,
+                   seed_index: int = 0, t_window_ms: Sequence[float] | None = None, rule: str = "readout") -> Path:
+    """A run's products from its simulation store, opened (and verified) once in one process: the
+    readout store (:func:`readout_stage`) and the figures (:func:`figures_stage`)."""
+    sim = open_store(sim_store)
+    store = readout_stage(config, sim_store, out, rule=rule, sim=sim)
+    figures_stage(config, sim_store, raster, laminar, eeg_meg, seed_index=seed_index, t_window_ms=t_window_ms,
+                  sim=sim)
+    return store
 
 
 def aggregate_dataset(configs: Sequence[str | os.PathLike], stores: Sequence[str | os.PathLike]) -> xr.Dataset:
@@ -238,9 +255,16 @@ def aggregate_dataset(configs: Sequence[str | os.PathLike], stores: Sequence[str
 
 def aggregate_stage(configs: Sequence[str | os.PathLike], stores: Sequence[str | os.PathLike],
                     out: str | os.PathLike, csv: str | os.PathLike, runs_csv: str | os.PathLike, *,
-                    rule: str = "aggregate") -> Path:
-    """Write the sweep Dataset, its long-format CSV and the run table (run id -> axes, hashes, overrides)."""
+                    study: dict | None = None, rule: str = "aggregate") -> Path:
+    """Write the sweep Dataset, its long-format CSV and the run table (run id -> axes, hashes, overrides).
+
+    The store carries what made it: the study's definition and its sha256 (``study``, as
+    :func:`jaxfne.pipeline.compose.load_study` read it) and every run's configuration, hash and
+    overrides, beside the provenance of each input.
+    """
     import pandas as pd
+
+    from .compose import study_sha256
 
     t0 = time.perf_counter()
     ds = aggregate_dataset(configs, stores)
@@ -257,18 +281,25 @@ def aggregate_stage(configs: Sequence[str | os.PathLike], stores: Sequence[str |
     ds.attrs.update(collect(stage="aggregate", seeds=ds["seed"].values.tolist(), run_id="", rule=rule,
                             inputs=[*configs, *stores], wall_time_s=time.perf_counter() - t0,
                             title=f"jaxfne readouts of study {runs[0].study}"))
-    ds.attrs.update(flat_attrs({"run_study": runs[0].study, "runs_json": {r.run_id: r.axes for r in runs}}))
-    return write_store(ds, out)
+    ds.attrs.update(flat_attrs({
+        "run_study": runs[0].study, "runs_json": {r.run_id: r.axes for r in runs},
+        "runs_config_json": {r.run_id: {"config_sha256": r.config_sha256, "sha256": r.sha256, "overrides": r.overrides,
+                                        "seeds": r.seeds, "config": r.config} for r in runs},
+        **({"study_json": study, "study_sha256": study_sha256(study)} if study is not None else {})}))
+    return write_store(ds, out, exist_ok=True)
 
 
 def figures_stage(config: str | os.PathLike, sim_store: str | os.PathLike, raster: str | os.PathLike,
                   laminar: str | os.PathLike, eeg_meg: str | os.PathLike, *, seed_index: int = 0,
-                  t_window_ms: Sequence[float] | None = None) -> None:
-    """Draw a run's raster, laminar LFP/CSD image and EEG/MEG traces (one seed) as PNG files."""
+                  t_window_ms: Sequence[float] | None = None, sim: xr.Dataset | None = None) -> None:
+    """Draw a run's raster, laminar LFP/CSD image and EEG/MEG traces (one seed) as PNG files.
+
+    ``sim``: the simulation store's Dataset when the caller has opened it already.
+    """
     from .. import plots
 
     run = read_run_config(config)
-    ds = open_store(sim_store)
+    ds = open_store(sim_store) if sim is None else sim
     title = f"{run.run_id} (seed {run.seeds[min(seed_index, len(run.seeds) - 1)]})"
     kw: dict[str, Any] = {"seed_index": seed_index, "t_window_ms": t_window_ms, "title": title}
     plots.save(plots.plot_raster(ds, **kw), raster)
@@ -281,6 +312,16 @@ def summary_figure_stage(aggregate_store: str | os.PathLike, out: str | os.PathL
     from .. import plots
 
     plots.save(plots.plot_readout_summary(open_store(aggregate_store)), out)
+
+
+def study_stage(configs: Sequence[str | os.PathLike], stores: Sequence[str | os.PathLike], out: str | os.PathLike,
+                csv: str | os.PathLike, runs_csv: str | os.PathLike, summary: str | os.PathLike, *,
+                study: dict | None = None, rule: str = "aggregate") -> Path:
+    """The study's products in one process: :func:`aggregate_stage`, then :func:`summary_figure_stage`
+    drawn from the aggregate store it wrote."""
+    store = aggregate_stage(configs, stores, out, csv, runs_csv, study=study, rule=rule)
+    summary_figure_stage(store, summary)
+    return store
 
 
 def main_script(snakemake: Any, func, *args: Any, **kwargs: Any) -> None:

@@ -1,4 +1,5 @@
-# One Dataset over the whole sweep (seed x axes x metric), a long CSV and the run table.
+# One Dataset over the whole sweep (seed x axes x metric), a long CSV, the run table and the figure
+# of the readouts across the sweep, in one job.
 
 
 rule aggregate:
@@ -9,6 +10,14 @@ rule aggregate:
         store=directory(f"{RESULTS}/aggregate/readouts.zarr"),
         csv=f"{RESULTS}/aggregate/readouts.csv",
         runs=f"{RESULTS}/aggregate/runs.csv",
+        summary=report(
+            f"{RESULTS}/figures/summary.png",
+            caption="../report/summary.rst",
+            category="Study",
+        ),
+    params:
+        # the study's definition, recorded with its hash in the aggregate store
+        study=STUDY_FILE,
     log:
         f"{RESULTS}/logs/aggregate.log",
     benchmark:

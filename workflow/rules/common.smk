@@ -22,20 +22,15 @@ RUNS = {
 for _run in RUNS.values():
     validate(_run.to_dict(), "../schemas/run.schema.yaml")
 STUDY = next(iter(RUNS.values())).study
-_STUDY_FILE = load_study(study_path(CONF_DIR, config["study"]))
-FIGURES = _STUDY_FILE.get("figures", {})
-GPUS_PER_RUN = int((_STUDY_FILE.get("resources") or {}).get("gpu", 0))
+STUDY_FILE = load_study(study_path(CONF_DIR, config["study"]))
+FIGURES = STUDY_FILE.get("figures", {})
+GPUS_PER_RUN = int((STUDY_FILE.get("resources") or {}).get("gpu", 0))
 RESULTS = Path(config["results"]) / STUDY
 JAX_CACHE = Path(config["jax_cache"] or Path(config["results"]) / ".jax_cache").resolve()
 
 
 wildcard_constraints:
     run=r"[A-Za-z0-9._+-]+__[0-9a-f]{12}",
-
-
-def run_sha256(wildcards):
-    """The rerun trigger of a run's config.yaml: the hash of its resolved configuration."""
-    return RUNS[wildcards.run].sha256
 
 
 def run_mem_mb(wildcards, attempt):

@@ -1,12 +1,16 @@
-# All seeds of one configuration, simulated as one vmapped batch in one job.
+# One job per run: materialise the run's composed configuration, construct its model once (its cell
+# table, connectivity summary and geometry stored as construct.zarr) and simulate all seeds as one
+# vmapped batch. Later stages read only these files; none constructs the model again.
 
 
 rule simulate:
-    input:
-        config=f"{RESULTS}/runs/{{run}}/config.yaml",
-        construct=f"{RESULTS}/runs/{{run}}/construct.zarr",
     output:
+        config=f"{RESULTS}/runs/{{run}}/config.yaml",
+        construct=directory(f"{RESULTS}/runs/{{run}}/construct.zarr"),
         store=directory(f"{RESULTS}/runs/{{run}}/sim.zarr"),
+    params:
+        # the rerun trigger: a run whose resolved configuration changes is simulated again
+        run=lambda wildcards: RUNS[wildcards.run].to_dict(),
     log:
         f"{RESULTS}/logs/simulate/{{run}}.log",
     benchmark:

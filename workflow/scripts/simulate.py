@@ -1,6 +1,6 @@
-"""Snakemake job: simulate every seed of one run as one vmapped batch and store the signals."""
+"""Snakemake job: write one run's config.yaml, construct its model once and simulate every seed."""
 
-from jaxfne.pipeline.stages import main_script, simulate_stage
+from jaxfne.pipeline.stages import main_script, run_stage
 
-main_script(snakemake, simulate_stage, snakemake.input.config, snakemake.output.store,
-            inputs=[snakemake.input.construct], rule=snakemake.rule)
+main_script(snakemake, run_stage, snakemake.params.run, snakemake.output.config, snakemake.output.construct,
+            snakemake.output.store, rule=snakemake.rule)
