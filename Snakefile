@@ -1,6 +1,6 @@
 # jaxfne, the study in config["study"]: runs composed at DAG build; per run one simulate job (config.yaml,
 # construct.zarr, sim.zarr) and one readout job (readout.zarr and the run's figures); one aggregate job
-# (the sweep's store, tables and summary figure).
+# (the sweep's store, tables and summary figure); with a `fit` in the study, one fit job per run.
 #   snakemake --cores 8                       # the default study (conf/study/default.yaml)
 #   snakemake --cores 2 --config study=tiny   # another study
 #   snakemake --workflow-profile workflow/profiles/slurm --config study=tiny
@@ -30,6 +30,7 @@ os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/readout.smk"
 include: "workflow/rules/aggregate.smk"
+include: "workflow/rules/fit.smk"
 
 
 rule all:

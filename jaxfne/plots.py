@@ -6,7 +6,8 @@ module leaves the user's backend alone and the figures need no display.
 - :func:`plot_raster`: spikes by depth (E red, I blue) and the population rate;
 - :func:`plot_laminar`: LFP and CSD as depth x time images;
 - :func:`plot_eeg_meg`: EEG and MEG traces, one per sensor;
-- :func:`plot_readout_summary`: every readout across the sweep, mean over seeds and each seed.
+- :func:`plot_readout_summary`: every readout across the sweep, mean over seeds and each seed;
+- :func:`plot_fit_history`: a fit's loss and parameters per optimiser step.
 
 Each function takes an ``xarray.Dataset`` (a simulation store's, batched over ``seed`` or not, or the
 aggregate store's) and returns a ``matplotlib.figure.Figure``; :func:`save` writes it as PNG.
@@ -23,7 +24,7 @@ import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
-__all__ = ["plot_raster", "plot_laminar", "plot_eeg_meg", "plot_readout_summary", "save"]
+__all__ = ["plot_raster", "plot_laminar", "plot_eeg_meg", "plot_readout_summary", "plot_fit_history", "save"]
 
 _TYPE_COLOURS = {"E": "tab:red", "I": "tab:blue"}
 
@@ -228,4 +229,25 @@ def plot_readout_summary(agg: xr.Dataset, *, title: str = ""):
     n_seeds = value.sizes.get("seed", 1)
     fig.suptitle(title or f"readouts across the sweep (bars: mean of {n_seeds} seeds; dots: seeds)", fontsize=10)
     fig.tight_layout()
+    return fig
+
+
+def plot_fit_history(fit: xr.Dataset, *, title: str = ""):
+    """A fit's loss per optimiser step (log scale) and the trajectory of every fitted parameter (a
+    fit store, :meth:`jaxfne.fitting.FitResult.to_xarray`); vector parameters as one line per element."""
+    names = sorted((k for k in fit.data_vars if str(k).startswith("param_")), key=lambda k: int(str(k)[6:]))
+    fig, axes = _subplots(1 + len(names), 1, figsize=(7, 2.2 * (1 + len(names))), sharex=True, squeeze=False)
+    ax = axes[0, 0]
+    step = np.asarray(fit["step"].values)
+    loss = np.asarray(fit["loss"].values, float)
+    ax.plot(step, loss, "k.-")
+    if np.all(loss > 0):
+        ax.set_yscale("log")
+    ax.set_ylabel("loss")
+    ax.set_title(title or "fit")
+    for a, name in zip(axes[1:, 0], names):
+        trace = np.asarray(fit[name].values, float).reshape(step.size, -1)
+        a.plot(step, trace, ".-", lw=1)
+        a.set_ylabel(str(fit[name].attrs.get("path", name)), fontsize=8)
+    axes[-1, 0].set_xlabel("optimiser step")
     return fig

@@ -220,6 +220,20 @@ def test_an_exploding_gradient_is_a_gradient_error_with_a_remedy():
     assert err.value.step == 0 and err.value.parameters == ("weight_scale",)
 
 
+def test_a_finite_gradient_beyond_the_optimisers_float32_state_is_a_gradient_error():
+    """A gradient of 1e20 is finite in float32 but its square is not: Adam's second moment would be
+    inf and every update 0, a fit that silently stands still. It is refused, naming the size."""
+    cfg = (jaxfne.configuration().runtime(seed=0, dtype="float32", dt_ms=0.1, duration_ms=50.0)
+           .column("V1", layers=["L4"], n=20).cell_types({"E": 0.8, "I": 0.2}).connectivity(p=0.1)
+           .set_emitter("iaf_psc_exp", "nest_default")
+           .stimulus("poisson", rate_hz=8.0, n_inputs=1000, weight=20.0).probes(["SPK", "Vm"]))
+    m = jaxfne.construct(cfg)
+    with pytest.raises(GradientError, match="overflows the optimiser's float32 state") as err:
+        fit(m, [objective("v", "mean_V_m", -50.0, weight=1e30)], ["poisson_rate_hz/0"], duration_ms=50.0,
+            dt_ms=0.1, steps=2, surrogate=surrogate("one_sided", beta=0.2))
+    assert err.value.step == 0 and err.value.parameters == ("poisson_rate_hz/0",)
+
+
 @pytest.mark.slow
 def test_fit_recovers_four_projection_gains_of_the_microcircuit(column):
     """Four gains of the 3,858-neuron Potjans-Diesmann column perturbed by +-20 %, fitted to its eight

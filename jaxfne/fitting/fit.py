@@ -123,15 +123,20 @@ def fit(model, objectives: Sequence, fit_params: Sequence[str], *, duration_ms: 
     for i in range(steps):
         value, g = value_and_grad(u)
         bad = [k for k, v in g.items() if not np.all(np.isfinite(np.asarray(v)))]
-        if not np.isfinite(float(value)) or bad:
+        # finite, but beyond what the optimiser's state holds in the parameters' dtype: Adam's second
+        # moment would overflow to inf and every update become 0, so the fit would silently stand still
+        huge = [k for k, v in g.items() if k not in bad and _overflows(np.asarray(v))]
+        if not np.isfinite(float(value)) or bad or huge:
             raise GradientError(
-                "the loss or its gradient is not finite" if bad else "the loss is not finite",
+                "the loss or its gradient is not finite" if bad else
+                f"the gradient ({max(float(np.max(np.abs(np.asarray(g[k], float)))) for k in huge):.3g}) overflows the "
+                f"optimiser's {np.asarray(g[huge[0]]).dtype} state" if huge else "the loss is not finite",
                 "the adjoint of a recurrent spiking network grows with the duration and the surrogate's "
                 "steepness: use surrogate='one_sided' (gradients through the spikes that occurred), a "
-                "smaller beta, a shorter duration_ms, or runtime(dtype='float64')", step=i, parameters=bad)
+                "smaller beta, a shorter duration_ms, or runtime(dtype='float64')", step=i, parameters=bad or huge)
         vals = values_of(u)
         history.append({"step": i, "loss": float(value), "values": {k: np.asarray(v).tolist() for k, v in vals.items()},
-                        "grad_norm": float(np.sqrt(sum(float(jnp.sum(v ** 2)) for v in g.values())))})
+                        "grad_norm": float(np.sqrt(sum(float(np.sum(np.asarray(v, float) ** 2)) for v in g.values())))})
         if callback is not None:
             callback(i, float(value), vals)
         updates, state = opt.update(g, state, u)
@@ -143,6 +148,13 @@ def fit(model, objectives: Sequence, fit_params: Sequence[str], *, duration_ms: 
                      bounds={k: b.to_list() for k, b in transforms.items()}, surrogate=sur.to_dict(),
                      seeds=tuple(seed_list), objectives=tuple(o.to_dict() for o in objectives),
                      duration_ms=float(duration_ms), dt_ms=float(dt_ms), wall_time_s=time.perf_counter() - start)
+
+
+def _overflows(g: np.ndarray) -> bool:
+    """Whether the square of ``g`` (an optimiser's second moment) overflows ``g``'s dtype."""
+    if g.dtype.kind != "f" or not g.size:
+        return False
+    return bool(np.max(np.abs(g.astype(float))) ** 2 > np.finfo(g.dtype).max)
 
 
 def _with(model, params: dict):

@@ -44,7 +44,7 @@ from .hydra_to_config import readout_arguments, readout_specs, to_configuration
 
 __all__ = ["Run", "StudyError", "load_study", "expand_study", "compose_overrides", "write_run_config",
            "read_run_config", "study_path", "study_name", "allowed_keys", "check_override", "readable_id",
-           "study_sha256"]
+           "study_sha256", "fit_spec"]
 
 _SAFE = re.compile(r"[^A-Za-z0-9.+-]+")
 _STUDY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
@@ -249,6 +249,25 @@ def study_name(path: Path) -> str:
     return path.stem
 
 
+def fit_spec(study: Mapping[str, Any], path: str | os.PathLike) -> dict | None:
+    """The study's ``fit`` mapping checked and completed (:func:`jaxfne.pipeline.fit_stage.check_fit_spec`),
+    or None for a study without one.
+
+    Raises
+    ------
+    StudyError
+        Naming the key under ``fit`` and the study file.
+    """
+    from .fit_stage import check_fit_spec
+
+    if study.get("fit") is None:
+        return None
+    try:
+        return check_fit_spec(study["fit"])
+    except ConfigurationError as exc:
+        raise StudyError(path, exc.field, str(exc)) from None
+
+
 def _check_study_overrides(data: Mapping[str, Any], path: Path, conf_dir: Path) -> None:
     allowed = allowed_keys(conf_dir)
     texts = [("overrides", o) for o in data["overrides"]] + [(f"axes.{k}", v) for k, v in data["axes"].items()]
@@ -354,6 +373,7 @@ def expand_study(
         if memo.is_file():
             return [Run(**r) for r in json.loads(memo.read_text())]
     _check_study_overrides(data, path, conf_dir)
+    fit_spec(data, path)
     seeds = _seeds(data, path)
     network_seeds = _seeds({"network_seeds": data.get("network_seeds", [0])}, path, "network_seeds")
     if "network_seed" in data["axes"]:

@@ -271,7 +271,10 @@ def aggregate_stage(configs: Sequence[str | os.PathLike], stores: Sequence[str |
     runs = [read_run_config(c) for c in configs]
     axes = [d for d in ds["value"].dims if d not in ("seed", "metric")]
     frame = ds["value"].to_dataframe().reset_index()
-    frame = frame.merge(ds["run_id"].to_dataframe().reset_index(), on=axes, how="left")
+    if axes:
+        frame = frame.merge(ds["run_id"].to_dataframe().reset_index(), on=axes, how="left")
+    else:  # a study without axes: one run
+        frame["run_id"] = str(ds["run_id"].values.item())
     frame = frame[frame["run_id"] != ""][["run_id", *axes, "seed", "metric", "metric_kind", "value"]]
     Path(csv).parent.mkdir(parents=True, exist_ok=True)
     frame.to_csv(csv, index=False)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
-from jaxfne.pipeline.compose import expand_study, load_study, study_path
+from jaxfne.pipeline.compose import expand_study, fit_spec, load_study, study_path
 
 validate(config, "../schemas/config.schema.yaml", set_default=True)
 
@@ -23,6 +23,7 @@ for _run in RUNS.values():
     validate(_run.to_dict(), "../schemas/run.schema.yaml")
 STUDY = next(iter(RUNS.values())).study
 STUDY_FILE = load_study(study_path(CONF_DIR, config["study"]))
+FIT = fit_spec(STUDY_FILE, study_path(CONF_DIR, config["study"]))
 FIGURES = STUDY_FILE.get("figures", {})
 GPUS_PER_RUN = int((STUDY_FILE.get("resources") or {}).get("gpu", 0))
 RESULTS = Path(config["results"]) / STUDY
@@ -63,4 +64,6 @@ def all_targets():
         *per_run(f"{RESULTS}/figures/{{run}}/raster.png"),
         *per_run(f"{RESULTS}/figures/{{run}}/laminar.png"),
         *per_run(f"{RESULTS}/figures/{{run}}/eeg_meg.png"),
+        *(per_run(f"{RESULTS}/runs/{{run}}/fit.zarr") if FIT else []),
+        *(per_run(f"{RESULTS}/figures/{{run}}/fit.png") if FIT else []),
     ]
