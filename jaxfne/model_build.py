@@ -11,8 +11,8 @@ from .errors import ConfigurationError
 from .model import Model, ModelStatic, _Host
 from .network import Synapses
 from .neurons import family
-from .propagation import TABLE_KERNELS
 from .populations import NeuronTable
+from .propagation import TABLE_KERNELS
 
 __all__ = ["assemble", "choose_propagation", "record_spec"]
 
@@ -60,14 +60,22 @@ def _row_start32(syn: Synapses) -> np.ndarray:
     return syn.row_start.astype(np.int32)
 
 
+def recorded_neuron_signals(modes) -> frozenset[str]:
+    """The neuron signals a list of probe modes records: ``spikes`` and ``V_m`` when named (``SPK``,
+    ``Vm``) or when no neuron mode is named, ``I_syn`` when named."""
+    named = set(modes) & set(NEURON_MODES)
+    on = {"spikes": "SPK" in named or not named, "V_m": "Vm" in named or not named, "I_syn": "I_syn" in named}
+    return frozenset(k for k, v in on.items() if v)
+
+
 def record_spec(cfg, probes_static: dict) -> RecordSpec:
     """The record spec of a configuration's probes (see :data:`NEURON_MODES`)."""
     spec = cfg.probe_spec
-    modes, opts = set(spec["modes"]), spec["options"]
-    named = modes & set(NEURON_MODES)
+    opts = spec["options"]
+    neuron = recorded_neuron_signals(spec["modes"])
     rec = opts["record_neurons"]
     return RecordSpec(
-        spikes="SPK" in named or not named, V_m="Vm" in named or not named, I_syn="I_syn" in named,
+        spikes="spikes" in neuron, V_m="V_m" in neuron, I_syn="I_syn" in neuron,
         every=int(opts["record_every"]), subset=rec is not None, n_bins=probes_static["n_bins"],
         attribution=probes_static["attribution"], n_pops=probes_static["n_pops"], n_mua=probes_static["n_mua"],
         emm=probes_static["rec_emm"])

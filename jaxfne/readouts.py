@@ -17,7 +17,15 @@ import numpy as np
 
 from .errors import ConfigurationError
 
-__all__ = ["ReadoutSpec", "ReadoutResult", "readout_spec", "compute_readout", "METRICS"]
+__all__ = [
+    "METRICS",
+    "METRIC_SIGNALS",
+    "ReadoutResult",
+    "ReadoutSpec",
+    "check_recorded",
+    "compute_readout",
+    "readout_spec",
+]
 
 #: Burst definition (burst_frequency_hz): a maximal run of at least ``min_spikes`` spikes whose
 #: consecutive inter-spike intervals are all <= ``max_isi_ms``. Default 2 spikes and 10 ms, i.e. an
@@ -260,6 +268,32 @@ def _metric(sig, spec: ReadoutSpec):
     if m == "mean_CSD":
         return _field(sig, o, "CSD", "CSD-proxy")
     raise ConfigurationError("readout_spec.metric", m, "one of " + ", ".join(METRICS))
+
+
+#: The signal each metric reads and the probe mode that records it.
+METRIC_SIGNALS = {"spike_rate_hz": ("spikes", "SPK"), "max_spike_rate_hz": ("spikes", "SPK"),
+                  "burst_frequency_hz": ("spikes", "SPK"), "mean_V_m": ("V_m", "Vm"),
+                  "mean_source": ("source", "source-proxy"), "mean_LFP": ("LFP", "LFP-proxy"),
+                  "mean_CSD": ("CSD", "CSD-proxy")}
+
+
+def check_recorded(readout_specs, modes, field: str = "readouts") -> None:
+    """Refuse, before a run, readouts of a signal the probe modes ``modes`` do not record.
+
+    Raises
+    ------
+    ConfigurationError
+        Naming ``<field>[i].metric``, the metric and the probe mode to add.
+    """
+    from .model_build import recorded_neuron_signals
+
+    recorded = set(recorded_neuron_signals(modes)) | {s for s, m in METRIC_SIGNALS.values() if m in modes}
+    for i, spec in enumerate(readout_specs):
+        signal, mode = METRIC_SIGNALS[spec.metric]
+        if signal not in recorded:
+            raise ConfigurationError(f"{field}[{i}].metric", spec.metric,
+                                     f"a metric of a recorded signal: {spec.metric} reads {signal}, which probe "
+                                     f"mode {mode!r} records (the probes record: {', '.join(modes)})")
 
 
 def compute_readout(model, signals, readout_specs) -> ReadoutResult:

@@ -21,7 +21,7 @@ from jaxfne.pipeline.compose import (
 REPO = Path(__file__).resolve().parents[1]
 CONF = REPO / "conf"
 SCHEMA = REPO / "workflow" / "schemas" / "study.schema.yaml"
-BASE = ["runtime.duration_ms=20.0", "column.n=20", "probes=spikes"]
+BASE = ["runtime.duration_ms=20.0", "column.n=20"]
 
 
 def _study(tmp_path: Path, body: dict, name: str = "guard.yaml") -> Path:
@@ -109,9 +109,22 @@ def test_the_cli_refuses_hydra_overrides_in_one_line_and_writes_nothing(tmp_path
 
     cwd = tmp_path / "cwd"
     cwd.mkdir()
-    proc = subprocess.run([sys.executable, "-m", "jaxfne", override, "runtime=short"], cwd=cwd, capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "jaxfne", override, "runtime=short"], cwd=cwd, capture_output=True, check=False,
                           text=True, timeout=120)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("jaxfne: error: ") and override in lines[0]
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["cwd"]
+
+
+def test_a_readout_of_an_unrecorded_signal_stops_the_study_before_any_job(tmp_path):
+    """probes=spikes records no source density: the default mean_source readout is refused at
+    expansion, naming the readout and the probe mode that would record it (not in the readout job)."""
+    study = _study(tmp_path, {"overrides": ["runtime.duration_ms=20.0", "column.n=20", "probes=spikes"]})
+    with pytest.raises(StudyError) as err:
+        expand_study(str(study), CONF, schema=SCHEMA)
+    assert err.value.field == "readouts[6].metric" and "'source-proxy'" in str(err.value)
+    fine = _study(tmp_path, {"overrides": ["runtime.duration_ms=20.0", "column.n=20", "probes=spikes",
+                                           "readouts=[{name: r, metric: spike_rate_hz}, {name: v, metric: mean_V_m}]"]},
+                  name="fine.yaml")
+    assert [r["name"] for r in expand_study(str(fine), CONF, schema=SCHEMA)[0].readouts] == ["r", "v"]

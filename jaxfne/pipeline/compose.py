@@ -40,6 +40,7 @@ from typing import Any
 import yaml
 
 from ..errors import ConfigurationError
+from ..readouts import check_recorded
 from .hydra_to_config import readout_arguments, readout_specs, to_configuration
 
 __all__ = ["Run", "StudyError", "load_study", "expand_study", "compose_overrides", "write_run_config",
@@ -399,7 +400,7 @@ def expand_study(
         try:
             cfg = to_configuration(comp)
             readouts = readout_arguments(comp)
-            readout_specs(readouts)
+            check_recorded(readout_specs(readouts), cfg.probe_spec["modes"])
         except ConfigurationError as exc:
             raise StudyError(path, exc.field, f"{exc} (run overrides: {' '.join(ovs)})") from None
         d = cfg.to_dict()
