@@ -16,8 +16,6 @@ as the workflow's simulate job writes them. Hydra itself writes nothing (no
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -56,7 +54,7 @@ def run_composed(composed: dict[str, Any], overrides: list[str], out_dir: str | 
     """
     from .io.lock import store_lock
     from .io.manifest import verify_store
-    from .pipeline.compose import Run, readable_id, write_run_config
+    from .pipeline.compose import Run, readable_id, run_sha256, write_run_config
     from .pipeline.hydra_to_config import readout_arguments, readout_specs, to_configuration
     from .pipeline.stages import simulate_stage
 
@@ -65,8 +63,7 @@ def run_composed(composed: dict[str, Any], overrides: list[str], out_dir: str | 
     readout_specs(readouts)
     d = cfg.to_dict()
     seeds = [int(d["runtime"]["seed"])]
-    sha = hashlib.sha256(json.dumps({"configuration": d, "seeds": seeds, "readouts": readouts},
-                                    sort_keys=True, separators=(",", ":"), allow_nan=True).encode()).hexdigest()
+    sha = run_sha256(d, seeds, readouts)
     shown = [o for o in overrides if not o.split("=", 1)[0].lstrip("+~").startswith(("out_dir", "hydra"))]
     name = readable_id([o.split("=", 1)[-1] for o in shown])
     run = Run(run_id=f"{name}__{sha[:12]}", study="interactive", axes={}, overrides=list(overrides), seeds=seeds,

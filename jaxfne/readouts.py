@@ -1,9 +1,10 @@
 """Readout metrics: a registry of named reductions of :class:`~jaxfne.Signals`.
 
 Every metric is computed with ``jax.numpy`` on JAX arrays, so gradients flow from a readout back to
-parameters (through surrogate spikes), and with numpy on host arrays (signals read back from a store),
-where there is nothing to differentiate and nothing to compile. Selections: ``column``, ``layer``, ``cell_type`` and a time window
-``t_start_ms``/``t_stop_ms`` (so a start-up transient can be discarded).
+parameters (through surrogate spikes), and with numpy on host arrays (signals read back from a
+store), where there is nothing to differentiate and nothing to compile. Selections: ``column``,
+``layer``, ``cell_type`` and a time window ``t_start_ms``/``t_stop_ms`` (so a start-up transient
+can be discarded).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .errors import ConfigurationError
 __all__ = [
     "METRICS",
     "METRIC_SIGNALS",
+    "SIGNAL_MODES",
     "ReadoutResult",
     "ReadoutSpec",
     "check_recorded",
@@ -142,10 +144,18 @@ def _neuron_mask(meta, opts: dict) -> np.ndarray:
     return mask
 
 
-def _need(sig, key: str, mode: str):
+#: The probe mode that records each signal a metric reads.
+SIGNAL_MODES = {"spikes": "SPK", "V_m": "Vm", "source": "source-proxy", "LFP": "LFP-proxy", "CSD": "CSD-proxy"}
+#: The signal each metric reads.
+METRIC_SIGNALS = {"spike_rate_hz": "spikes", "max_spike_rate_hz": "spikes", "burst_frequency_hz": "spikes",
+                  "mean_V_m": "V_m", "mean_source": "source", "mean_LFP": "LFP", "mean_CSD": "CSD"}
+
+
+def _need(sig, key: str):
     a = getattr(sig, key)
     if a is None:
-        raise ConfigurationError("readout_spec.metric", key, f"a metric of a recorded signal: probe {mode!r}")
+        raise ConfigurationError("readout_spec.metric", key,
+                                 f"a metric of a recorded signal: probe {SIGNAL_MODES[key]!r}")
     return a if isinstance(a, np.ndarray) else jnp.asarray(a)
 
 
@@ -172,7 +182,7 @@ def _rates(sig, opts):
     meta = sig.meta
     tm = _time_mask(sig.time_ms, opts)
     nm = _neuron_mask(meta, opts)
-    sp = _need(sig, "spikes", "SPK")
+    sp = _need(sig, "spikes")
     sp = _select(_select(sp, np.flatnonzero(tm), -2), np.flatnonzero(nm), -1)
     window_s = tm.sum() * meta.dt_ms * 1e-3
     return sp.astype(_xp(sp).result_type(float)).sum(axis=-2) / window_s  # [..., neuron]
@@ -183,7 +193,7 @@ def _bursts(sig, opts) -> np.ndarray:
     meta = sig.meta
     tm = _time_mask(sig.time_ms, opts)
     nm = np.flatnonzero(_neuron_mask(meta, opts))
-    sp = np.asarray(_need(sig, "spikes", "SPK"))
+    sp = np.asarray(_need(sig, "spikes"))
     sp = sp[..., np.flatnonzero(tm), :][..., nm]
     max_isi = opts.get("max_isi_ms", BURST_DEFAULTS["max_isi_ms"]) / meta.dt_ms
     min_spikes = opts.get("min_spikes", BURST_DEFAULTS["min_spikes"])
@@ -214,11 +224,11 @@ def _depth_select(sig, opts, depths: np.ndarray) -> np.ndarray:
     return m
 
 
-def _field(sig, opts, key: str, mode: str):
+def _field(sig, opts, key: str):
     if "cell_type" in opts:
         raise ConfigurationError("readout_spec.cell_type", opts["cell_type"],
                                  "no cell_type for field metrics (use probes(..., attribution=True) and the *_pop signals)")
-    a = _need(sig, key, mode)
+    a = _need(sig, key)
     tm = np.flatnonzero(_time_mask(sig.time_ms, opts))
     a = _select(a, tm, -2)
     g = sig.meta.geometry
@@ -249,7 +259,7 @@ def _metric(sig, spec: ReadoutSpec):
         b = np.mean(_bursts(sig, o), axis=-1)
         return b if isinstance(sig.spikes, np.ndarray) else jnp.asarray(b)
     if m == "mean_V_m":
-        v = _need(sig, "V_m", "Vm")
+        v = _need(sig, "V_m")
         every = sig.meta.record_every
         t_rec = sig.time_ms[every - 1::every][: v.shape[-2]]
         tm = np.flatnonzero(_time_mask(t_rec, o))
@@ -262,19 +272,12 @@ def _metric(sig, spec: ReadoutSpec):
             raise ConfigurationError("readout_spec", o, "a selection containing recorded neurons")
         return _xp(v).mean(_select(_select(v, tm, -2), cols, -1), axis=(-2, -1))
     if m == "mean_source":
-        return _field(sig, o, "source", "source-proxy")
+        return _field(sig, o, "source")
     if m == "mean_LFP":
-        return _field(sig, o, "LFP", "LFP-proxy")
+        return _field(sig, o, "LFP")
     if m == "mean_CSD":
-        return _field(sig, o, "CSD", "CSD-proxy")
+        return _field(sig, o, "CSD")
     raise ConfigurationError("readout_spec.metric", m, "one of " + ", ".join(METRICS))
-
-
-#: The signal each metric reads and the probe mode that records it.
-METRIC_SIGNALS = {"spike_rate_hz": ("spikes", "SPK"), "max_spike_rate_hz": ("spikes", "SPK"),
-                  "burst_frequency_hz": ("spikes", "SPK"), "mean_V_m": ("V_m", "Vm"),
-                  "mean_source": ("source", "source-proxy"), "mean_LFP": ("LFP", "LFP-proxy"),
-                  "mean_CSD": ("CSD", "CSD-proxy")}
 
 
 def check_recorded(readout_specs, modes, field: str = "readouts") -> None:
@@ -287,9 +290,10 @@ def check_recorded(readout_specs, modes, field: str = "readouts") -> None:
     """
     from .model_build import recorded_neuron_signals
 
-    recorded = set(recorded_neuron_signals(modes)) | {s for s, m in METRIC_SIGNALS.values() if m in modes}
+    recorded = set(recorded_neuron_signals(modes)) | {s for s, m in SIGNAL_MODES.items() if m in modes}
     for i, spec in enumerate(readout_specs):
-        signal, mode = METRIC_SIGNALS[spec.metric]
+        signal = METRIC_SIGNALS[spec.metric]
+        mode = SIGNAL_MODES[signal]
         if signal not in recorded:
             raise ConfigurationError(f"{field}[{i}].metric", spec.metric,
                                      f"a metric of a recorded signal: {spec.metric} reads {signal}, which probe "

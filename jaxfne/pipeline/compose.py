@@ -45,7 +45,7 @@ from .hydra_to_config import readout_arguments, readout_specs, to_configuration
 
 __all__ = ["Run", "StudyError", "load_study", "expand_study", "compose_overrides", "write_run_config",
            "read_run_config", "study_path", "study_name", "allowed_keys", "check_override", "readable_id",
-           "study_sha256", "fit_spec"]
+           "study_sha256", "run_sha256", "fit_spec"]
 
 _SAFE = re.compile(r"[^A-Za-z0-9.+-]+")
 _STUDY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,63}")
@@ -304,6 +304,12 @@ def _hash_json(obj: Any) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=True).encode()).hexdigest()
 
 
+def run_sha256(configuration: Mapping[str, Any], seeds: Sequence[int], readouts: Sequence[Mapping]) -> str:
+    """The sha256 that names a run (its id ends with 12 of its hex digits): the resolved
+    configuration, the seeds and the readouts, as canonical JSON."""
+    return _hash_json({"configuration": configuration, "seeds": list(seeds), "readouts": list(readouts)})
+
+
 def study_sha256(study: Mapping[str, Any]) -> str:
     """The sha256 of a study definition (as :func:`load_study` returns it), canonical JSON."""
     return _hash_json(dict(study))
@@ -404,7 +410,7 @@ def expand_study(
         except ConfigurationError as exc:
             raise StudyError(path, exc.field, f"{exc} (run overrides: {' '.join(ovs)})") from None
         d = cfg.to_dict()
-        sha = _hash_json({"configuration": d, "seeds": seeds, "readouts": readouts})
+        sha = run_sha256(d, seeds, readouts)
         axes = {k: _label(v) for k, v in combo.items()}
         runs.append(Run(run_id=f"{_readable(combo)}__{sha[:12]}", study=name, axes=axes, overrides=ovs,
                         seeds=seeds, config=d, config_sha256=cfg.sha256, readouts=readouts, sha256=sha))

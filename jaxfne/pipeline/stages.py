@@ -121,10 +121,9 @@ def simulate_run(run: Run, model=None) -> tuple[xr.Dataset, float]:
     """
     import jaxfne
 
-    cfg = _configuration(run)
-    rt = cfg.runtime_spec
     t0 = time.perf_counter()
-    model = jaxfne.construct(cfg) if model is None else model
+    model = jaxfne.construct(_configuration(run)) if model is None else model
+    rt = model.configuration.runtime_spec
     sig = jaxfne.simulate(model, duration_ms=rt["duration_ms"], dt_ms=rt["dt_ms"], seed=list(run.seeds))
     ds = sig.to_xarray()
     return ds, time.perf_counter() - t0
