@@ -36,6 +36,7 @@ __all__ = [
 #: Neuroscience, ch. 9.
 BURST_DEFAULTS = {"max_isi_ms": 10.0, "min_spikes": 2}
 
+#: Every readout metric by name, with what it computes and its unit (:func:`jaxfne.readout_spec` takes the name).
 METRICS = {
     "spike_rate_hz": "mean firing rate of the selected neurons, Hz",
     "max_spike_rate_hz": "largest single-neuron firing rate among the selected neurons, Hz",
@@ -45,10 +46,18 @@ METRICS = {
     "mean_LFP": "mean |LFP| over the selected contacts and window, uV",
     "mean_CSD": "mean |CSD| over the selected contacts and window, A/m^3",
     "burst_frequency_hz": "bursts per second per selected neuron (see BURST_DEFAULTS)",
+    "cv_isi": "mean coefficient of variation (std/mean, ddof 0) of the inter-spike intervals of the selected "
+              "neurons with at least min_spikes spikes in the window (default 3), dimensionless; nan if none",
+    "fano_factor": "Fano factor (variance/mean, ddof 0) of the selected neurons' spike counts in the window, "
+                   "dimensionless (elephant.statistics.fanofactor of their spike trains)",
 }
 
+#: Spikes a neuron needs in the window to enter ``cv_isi`` (3 spikes, 2 intervals: the rule of the
+#: Potjans-Diesmann reference's ``single_neuron_isi_cvs``).
+CV_MIN_SPIKES = 3
+
 _SELECT = ("column", "layer", "cell_type", "t_start_ms", "t_stop_ms")
-_OPTIONS = {"burst_frequency_hz": tuple(BURST_DEFAULTS)}
+_OPTIONS = {"burst_frequency_hz": tuple(BURST_DEFAULTS), "cv_isi": ("min_spikes",)}
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,7 @@ class ReadoutSpec:
     options: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
+        """A plain dict: ``name``, ``metric`` and the options; :func:`readout_spec` takes it back as keywords."""
         return {"name": self.name, "metric": self.metric, **self.options}
 
 
@@ -72,13 +82,14 @@ def readout_spec(name: str, metric: str, **kwargs: Any) -> ReadoutSpec:
         Name under which the result is reported.
     metric : str
         One of ``spike_rate_hz``, ``mean_V_m``, ``mean_source``, ``mean_LFP``, ``mean_CSD``,
-        ``max_spike_rate_hz``, ``burst_frequency_hz``.
+        ``max_spike_rate_hz``, ``burst_frequency_hz``, ``cv_isi``, ``fano_factor`` (see :data:`METRICS`).
     column, layer, cell_type : str, optional
         Selection (``cell_type`` is ``"E"`` or ``"I"``).
     t_start_ms, t_stop_ms : float, optional
         Time window; samples at times ``t_start_ms < t <= t_stop_ms`` count.
     max_isi_ms, min_spikes
-        Burst definition for ``burst_frequency_hz``.
+        Burst definition for ``burst_frequency_hz``; ``min_spikes`` is also the spikes a neuron needs
+        in the window to enter ``cv_isi`` (default :data:`CV_MIN_SPIKES`).
 
     Example
     -------
@@ -117,6 +128,8 @@ class ReadoutResult:
     results: dict
 
     def to_dict(self) -> dict:
+        """A JSON-safe dict: ``specs`` (each :meth:`ReadoutSpec.to_dict`) and ``results`` as floats (lists
+        of floats, one per seed, for a batch)."""
         out = {}
         for k, v in self.results.items():
             a = np.asarray(v, dtype=float)
@@ -148,7 +161,7 @@ def _neuron_mask(meta, opts: dict) -> np.ndarray:
 SIGNAL_MODES = {"spikes": "SPK", "V_m": "Vm", "source": "source-proxy", "LFP": "LFP-proxy", "CSD": "CSD-proxy"}
 #: The signal each metric reads.
 METRIC_SIGNALS = {"spike_rate_hz": "spikes", "max_spike_rate_hz": "spikes", "burst_frequency_hz": "spikes",
-                  "mean_V_m": "V_m", "mean_source": "source", "mean_LFP": "LFP", "mean_CSD": "CSD"}
+                  "cv_isi": "spikes", "fano_factor": "spikes", "mean_V_m": "V_m", "mean_source": "source", "mean_LFP": "LFP", "mean_CSD": "CSD"}
 
 
 def _need(sig, key: str):
@@ -211,6 +224,26 @@ def _bursts(sig, opts) -> np.ndarray:
     return (counts / window_s).reshape(sp.shape[:-2] + (sp.shape[-1],))
 
 
+def _cv_isi(sig, opts) -> np.ndarray:
+    """Mean ISI coefficient of variation over the selected neurons that enter (host computation)."""
+    tm = _time_mask(sig.time_ms, opts)
+    nm = np.flatnonzero(_neuron_mask(sig.meta, opts))
+    sp = np.asarray(_need(sig, "spikes"))[..., np.flatnonzero(tm), :][..., nm]
+    min_spikes = opts.get("min_spikes", CV_MIN_SPIKES)
+    flat = sp.reshape((-1,) + sp.shape[-2:])
+    out = np.full(flat.shape[0], np.nan)
+    for b in range(flat.shape[0]):
+        cvs = []
+        for j in range(flat.shape[-1]):
+            steps = np.flatnonzero(flat[b, :, j])
+            if steps.size >= min_spikes:
+                isi = np.diff(steps).astype(float)
+                cvs.append(isi.std() / isi.mean())
+        if cvs:
+            out[b] = float(np.mean(cvs))
+    return out.reshape(sp.shape[:-2])
+
+
 def _depth_select(sig, opts, depths: np.ndarray) -> np.ndarray:
     if "layer" not in opts:
         return np.ones(depths.size, bool)
@@ -258,6 +291,14 @@ def _metric(sig, spec: ReadoutSpec):
     if m == "burst_frequency_hz":
         b = np.mean(_bursts(sig, o), axis=-1)
         return b if isinstance(sig.spikes, np.ndarray) else jnp.asarray(b)
+    if m == "cv_isi":
+        c = _cv_isi(sig, o)
+        return c if isinstance(sig.spikes, np.ndarray) else jnp.asarray(c)
+    if m == "fano_factor":
+        n = _rates(sig, o)  # counts / window: the ratio var/mean of counts is window * var/mean of rates
+        xp = _xp(n)
+        window_s = _time_mask(sig.time_ms, o).sum() * sig.meta.dt_ms * 1e-3
+        return xp.var(n, axis=-1) / xp.mean(n, axis=-1) * window_s
     if m == "mean_V_m":
         v = _need(sig, "V_m")
         every = sig.meta.record_every
@@ -308,7 +349,7 @@ def compute_readout(model, signals, readout_specs) -> ReadoutResult:
 
     Values are ``jax.Array`` scalars (``[seed]`` for a batch) for signals held as JAX arrays, so the
     call can sit inside ``jax.grad``, and numpy values for signals on the host (read back from a
-    store: no compilation); :meth:`ReadoutResult.to_dict` turns them into floats.
+    store: no compilation); :meth:`~jaxfne.ReadoutResult.to_dict` turns them into floats.
     """
     if isinstance(readout_specs, ReadoutSpec):
         readout_specs = [readout_specs]
