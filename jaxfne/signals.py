@@ -11,14 +11,27 @@ from typing import Any
 import jax
 import numpy as np
 
-__all__ = ["Signals", "SignalsMeta", "SpikeEvents", "UNITS", "DIMS"]
+__all__ = ["Signals", "SignalsMeta", "SpikeEvents", "UNITS", "DIMS", "WEIGHT_UNITS", "signal_unit"]
 
-#: Units at the API boundary (DESIGN.md "Signals and units").
+#: Units at the API boundary (DESIGN.md "Signals and units"), as UDUNITS-2 strings (CF ``units``):
+#: counts are ``"1"`` (MUA: spikes per step per contact) and rates of counts ``"s-1"`` (EMM: ATP
+#: molecules per second); what is counted is in :data:`LONG_NAMES`.
 UNITS = {
     "spikes": "1", "V_m": "mV", "I_syn": "pA", "source": "A/m^3", "LFP": "uV", "CSD": "A/m^3",
-    "MUA": "spikes/bin", "dipole": "nA m", "EEG": "uV", "MEG": "fT", "EMM": "ATP/s", "BOLD": "1",
+    "MUA": "1", "dipole": "nA m", "EEG": "uV", "MEG": "fT", "EMM": "s-1", "BOLD": "1",
     "source_pop": "A/m^3", "LFP_pop": "uV", "dipole_pop": "nA m", "weights": "pA/pF",
 }
+
+#: Units of the plastic ``weights`` by neuron family (the emitter's current units: a current in pA for
+#: ``iaf_psc_exp``, a current per capacitance for Izhikevich's dimensionless-capacitance models).
+WEIGHT_UNITS = {"izhikevich": "pA/pF", "iaf_psc_exp": "pA"}
+
+
+def signal_unit(name: str, family: str) -> str:
+    """The unit of signal ``name`` recorded from neurons of ``family`` (:data:`UNITS`, and
+    :data:`WEIGHT_UNITS` for ``weights``)."""
+    return WEIGHT_UNITS.get(family, UNITS[name]) if name == "weights" else UNITS[name]
+
 
 #: Dimension names of each signal (without the leading ``seed`` of a batch).
 DIMS = {
@@ -38,12 +51,15 @@ LONG_NAMES = {
     "source": "laminar source density (transmembrane current per volume, source > 0)",
     "LFP": "extracellular potential at the laminar contacts",
     "CSD": "standard CSD estimated from the LFP (-sigma d2phi/dz2), source > 0",
-    "MUA": "spike count of the neurons near each contact",
+    "MUA": "spike count of the neurons near each contact (spikes per time step per contact)",
     "dipole": "current dipole moment per column, head coordinates",
     "EEG": "scalp potential (four-sphere head model)",
     "MEG": "radial magnetic field at magnetometers",
-    "EMM": "metabolic proxy: ATP consumption rate",
+    "EMM": "metabolic proxy: ATP consumption rate (ATP molecules per second)",
     "BOLD": "BOLD signal change (Balloon-Windkessel), sampled at the repetition time",
+    "source_pop": "share of the laminar source density of each population (its neurons' currents, source > 0)",
+    "LFP_pop": "share of the extracellular potential at the laminar contacts of each population",
+    "dipole_pop": "share of the current dipole moment per column of each population, head coordinates",
     "weights": "synaptic weights at the end of the run (STDP)",
 }
 
@@ -71,6 +87,8 @@ class SignalsMeta:
 
     @classmethod
     def from_model(cls, model, *, dt_ms, n_steps, seeds, batched, record_every) -> SignalsMeta:
+        """The description of a recording of ``model``: its neuron table, geometry, probe sensors and
+        configuration, with the step ``dt_ms``, ``n_steps``, ``seeds``, ``batched`` and ``record_every``."""
         t = model.table
         opts = model.cfg.probe_spec["options"]
         probe = {"modes": list(model.cfg.probe_spec["modes"]), "name": opts["name"]}
@@ -113,6 +131,7 @@ class SpikeEvents:
 
     @classmethod
     def from_raster(cls, raster: np.ndarray, batched: bool, step0: int = 0) -> SpikeEvents:
+        """The events of a bool ``raster`` ``[(seed,) time, neuron]``, steps offset by ``step0``."""
         idx = np.nonzero(raster)
         if batched:
             s, t, n = idx
@@ -132,6 +151,7 @@ class SpikeEvents:
         return cls(steps[order], neurons[order], seeds[order], shape)
 
     def of_seed(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(steps, neurons)`` of the spikes of the ``i``-th seed of a batch."""
         m = self.seeds == i
         return self.steps[m], self.neurons[m]
 
@@ -149,7 +169,11 @@ class SpikeEvents:
 class Signals:
     """Neural signals from a simulation.
 
-    Attributes (``None`` when not probed; a batch adds a leading ``seed`` axis to every array)
+    Every signal is an attribute, ``None`` when it was not probed; a batch adds a leading ``seed``
+    axis to every array. Step ``k`` covers ``[k dt, (k + 1) dt]`` and is sampled at its end:
+    ``time_ms[k] = (k + 1) dt``.
+
+    Attributes
     ----------
     spikes : bool [time, neuron]
         True where the neuron crossed threshold during the step.
@@ -161,13 +185,25 @@ class Signals:
     source : [time, location], A/m^3
         Ground-truth laminar source density (source > 0); a location is a depth bin of a column
         (column-major: every bin of the first column, then the next), with both as coordinates.
-    LFP : [time, contact], µV;  CSD : [time, contact_csd], A/m^3;  MUA : [time, contact], spikes/bin
-    dipole : [time, column, 3], nA·m;  EEG : [time, eeg_channel], µV;  MEG : [time, meg_channel], fT
-    EMM : [time], ATP/s;  BOLD : [tr], fractional signal change at the repetition time.
-    weights : [pre, post], the plastic weights at the end of the run (with STDP), before
-        ``weight_scale``, in the emitter's current units.
-
-    Step ``k`` covers ``[k dt, (k + 1) dt]`` and is sampled at its end: ``time_ms[k] = (k + 1) dt``.
+    LFP : [time, contact], µV
+        Extracellular potential at the laminar contacts.
+    CSD : [time, contact_csd], A/m^3
+        Standard CSD estimated from the LFP at the inner contacts, source > 0.
+    MUA : [time, contact], 1
+        Spike count of the neurons near each contact (spikes per step per contact).
+    dipole : [time, column, 3], nA·m
+        Current dipole moment per column, head coordinates.
+    EEG : [time, eeg_channel], µV
+        Scalp potential (four-sphere head model).
+    MEG : [time, meg_channel], fT
+        Radial magnetic field at the magnetometers.
+    EMM : [time], s-1
+        Metabolic proxy: ATP consumption rate (ATP molecules per second).
+    BOLD : [tr], 1
+        Fractional BOLD signal change at the repetition time.
+    weights : [pre, post]
+        The plastic weights at the end of the run (with STDP), before ``weight_scale``, in the
+        emitter's current units.
     """
 
     def __init__(self, arrays: dict, meta: SignalsMeta, spike_events: SpikeEvents | None = None):
@@ -199,6 +235,8 @@ class Signals:
 
     # -- pytree -------------------------------------------------------------------------------------
     def tree_flatten(self):
+        """JAX pytree protocol: the recorded arrays as leaves (the spike raster made from the events),
+        their names and the metadata as auxiliary data."""
         if self._events is not None:
             self.spikes  # noqa: B018  (a pytree's leaves are arrays: the raster)
         keys = tuple(sorted(self._arrays))
@@ -206,27 +244,31 @@ class Signals:
 
     @classmethod
     def tree_unflatten(cls, aux, children):
+        """JAX pytree protocol: the Signals of the arrays ``children`` named and described by ``aux``."""
         keys, meta = aux
         return cls(dict(zip(keys, children)), meta)
 
     # -- coordinates -----------------------------------------------------------------------------
     @property
     def dt_ms(self) -> float:
+        """Simulation step, ms."""
         return self.meta.dt_ms
 
     @property
     def time_ms(self) -> np.ndarray:
-        """Sample times, ms: the end of each step."""
+        """Sample times in ms, at the end of each step (``time_ms[k] = (k + 1) dt``)."""
         return (np.arange(self.meta.n_steps) + 1) * self.meta.dt_ms
 
     @property
     def recorded(self) -> tuple[str, ...]:
+        """Names of the recorded signals (``"spikes"``, ``"V_m"``, ``"LFP"``, ...), in a fixed order."""
         have = set(self._arrays) | ({"spikes"} if self._events is not None else set())
         return tuple(k for k in _FIELDS if k in have and k != "bad_step")
 
     @property
     def units(self) -> dict[str, str]:
-        return {k: UNITS[k] for k in self.recorded}
+        """Unit of each recorded signal, e.g. ``{"spikes": "1", "V_m": "mV"}`` (see :data:`jaxfne.signals.UNITS`)."""
+        return {k: signal_unit(k, self.meta.family) for k in self.recorded}
 
     def spike_times(self, neuron: int | None = None, seed_index: int | None = None):
         """Spike times (ms) of one neuron, or ``(times, neurons)`` of all."""
@@ -272,6 +314,21 @@ class Signals:
         from .signals_xr import signals_to_xarray
 
         return signals_to_xarray(self)
+
+    def to_neo(self):
+        """A :class:`neo.Block` (one segment per seed) of the spike trains and analog signals, with
+        ``quantities`` units and the end-of-step sample times, for Elephant (see :mod:`jaxfne.io.neo`)."""
+        from .io.neo import signals_to_neo
+
+        return signals_to_neo(self)
+
+    def to_nwb(self, path, **kwargs):
+        """Write one seed as an NWB file (Units table, laminar LFP as an ElectricalSeries, the other
+        signals as TimeSeries, configuration and provenance in the metadata); returns the path.
+        Keywords as :func:`jaxfne.io.nwb.signals_to_nwb` (``seed_index``, ``overwrite``, ...)."""
+        from .io.nwb import signals_to_nwb
+
+        return signals_to_nwb(self, path, **kwargs)
 
     @classmethod
     def from_xarray(cls, ds) -> Signals:

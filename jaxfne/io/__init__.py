@@ -5,6 +5,8 @@
   with consolidated metadata after :func:`verify_store` has checked every file against the manifest.
 - :func:`collect`: the provenance attrs every store carries.
 - :func:`rerun_store`: load a store's configuration and seeds, simulate again, compare the arrays.
+- :func:`load_signals`: a store back as :class:`~jaxfne.Signals`, without the model.
+- :func:`to_neo`: a :class:`neo.Block` for Elephant; :func:`to_nwb` / :func:`read_nwb`: an NWB file.
 """
 
 from .manifest import verify_store as verify_store
@@ -18,13 +20,18 @@ from .store import (
 )
 
 __all__ = ["collect", "config_from_attrs", "hash_path", "RerunReport", "rerun_store", "StoreError",
-           "add_spike_events", "open_store", "spike_events", "verify_store", "write_store"]
+           "add_spike_events", "load_signals", "open_store", "read_nwb", "spike_events", "to_neo", "to_nwb",
+           "verify_store", "write_store"]
+
+#: Names imported on first use: ``python -m jaxfne.io.rerun`` then runs its module only once, and the
+#: exports import the model's Signals (and JAX) only when asked for.
+_LAZY = {"RerunReport": "rerun", "rerun_store": "rerun", "load_signals": "load", "to_neo": "neo",
+         "to_nwb": "nwb", "read_nwb": "nwb"}
 
 
 def __getattr__(name: str):
-    # imported on first use, so that ``python -m jaxfne.io.rerun`` runs the module only once
-    if name in ("RerunReport", "rerun_store"):
-        from . import rerun
+    if name in _LAZY:
+        from importlib import import_module
 
-        return getattr(rerun, name)
+        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'jaxfne.io' has no attribute {name!r}")

@@ -19,9 +19,13 @@ Encodings
 ---------
 - ``spikes`` (bool raster): Blosc-zstd with bit shuffling; a 5 Hz raster of 10^4 neurons x 10^4 steps
   takes about 0.17 MB instead of 100 MB.
-- the same spikes as a CF contiguous ragged array (CF conventions 1.11, section 9.3.3):
-  ``spike_count`` (one count per seed and neuron, C order, attribute ``sample_dimension="event"``) and
-  ``spike_time`` / ``spike_step`` along ``event``, sorted by seed, then neuron, then time.
+- the same spikes as a CF contiguous ragged array (CF conventions 1.11, sections 9.3.3 and H.2.4;
+  :func:`add_spike_events`): ``spike_count`` (one count per seed and neuron, C order, attribute
+  ``sample_dimension="event"``) and, along ``event``, ``spike_time`` (ms), ``spike_step``,
+  ``spike_neuron`` (NEST's ``senders``) and in a batch ``spike_seed``, sorted by seed, then neuron,
+  then time. The store's ``featureType`` is ``"timeSeries"``: each neuron is a feature (a spike train
+  at a fixed place), its id the ``neuron`` coordinate (``cf_role="timeseries_id"``); the other
+  variables are gridded and outside the feature type.
 - floating-point variables: Blosc-zstd with byte shuffling, chunked along ``time`` only, about 4 MB per
   chunk.
 """
@@ -45,7 +49,7 @@ from .errors import StoreError
 from .lock import store_lock
 from .manifest import verify_store, write_manifest
 
-__all__ = ["write_store", "open_store", "add_spike_events", "spike_events", "StoreError"]
+__all__ = ["StoreError", "add_spike_events", "open_store", "ragged_spike_events", "spike_events", "write_store"]
 
 log = logging.getLogger("jaxfne.io")
 
@@ -248,10 +252,31 @@ def add_spike_events(ds: xr.Dataset, var: str = "spikes") -> xr.Dataset:
     Returns
     -------
     xarray.Dataset
-        ``ds`` with ``spike_count`` (dims ``neuron`` or ``(seed, neuron)``), ``spike_step`` (int32,
-        step index) and ``spike_time`` (ms) along the new dim ``event``; events are ordered by seed,
-        neuron and time, so instance ``k`` (C order over ``spike_count``) owns the events
-        ``sum(count[:k]) ... sum(count[:k+1]) - 1``.
+        ``ds`` with ``spike_count`` (int32, dims ``neuron`` or ``(seed, neuron)``, attribute
+        ``sample_dimension="event"``) and, along the new dim ``event``, ``spike_step`` (int32, step
+        index), ``spike_time`` (ms, the step's end), ``spike_neuron`` (int32 index along ``neuron``:
+        NEST's ``senders``) and in a batch ``spike_seed`` (int32 index along ``seed``). Events are
+        ordered by seed, neuron and time, so instance ``k`` (C order over ``spike_count``) owns the
+        events ``sum(count[:k]) ... sum(count[:k+1]) - 1``. The ``neuron`` coordinate gets
+        ``cf_role="timeseries_id"`` and the Dataset ``featureType="timeSeries"``.
+
+    Notes
+    -----
+    A run without a spike has a zero-length ``event`` dimension and every count 0: CF allows a
+    feature without elements, and the counts still say that the spikes were recorded (netCDF writes
+    a zero-length dimension as its unlimited one).
+
+    CF's count variable is indexed by one instance dimension. In a batch the instance is a
+    (seed, neuron) pair and ``spike_count`` keeps both dimensions; CF's instance dimension is their
+    C-order flattening (``spike_count.values.ravel()``). ``spike_neuron`` and ``spike_seed`` name
+    every event's instance, so the list reads as NEST's senders/times without the counts.
+
+    Examples
+    --------
+    >>> ds = add_spike_events(xr.Dataset({"spikes": (("time", "neuron"), [[True, False], [True, True]])},
+    ...                                  coords={"time": [0.1, 0.2]}))
+    >>> ds["spike_count"].values.tolist(), ds["spike_neuron"].values.tolist(), ds["spike_time"].values.tolist()
+    ([2, 1], [0, 0, 1], [0.1, 0.2, 0.2])
     """
     if var not in ds:
         return ds
@@ -260,18 +285,80 @@ def add_spike_events(ds: xr.Dataset, var: str = "spikes") -> xr.Dataset:
     order = ("seed", "neuron", "time") if batched else ("neuron", "time")
     raster = np.asarray(r.transpose(*order).values, dtype=bool)
     counts = raster.sum(axis=-1).astype(np.int32)
-    steps = np.nonzero(raster)[-1].astype(np.int32)  # C order: seed, neuron, then time
+    idx = np.nonzero(raster)  # C order: seed, neuron, then time
+    steps = idx[-1].astype(np.int32)
     t = np.asarray(ds["time"].values, dtype=np.float64)
-    out = ds.assign(
-        spike_count=(order[:-1], counts, {
+    events = {
+        "spike_count": (order[:-1], counts, {
             "sample_dimension": "event",
             "long_name": "number of spikes per instance (CF contiguous ragged array)",
             "units": "1",
         }),
-        spike_step=("event", steps, {"long_name": "time step index of each spike", "units": "1"}),
-        spike_time=("event", t[steps] if steps.size else np.zeros(0), {"long_name": "spike time", "units": "ms"}),
-    )
+        "spike_step": ("event", steps, {"long_name": "time step index of each spike", "units": "1"}),
+        "spike_time": ("event", t[steps], {"long_name": "spike time (end of the step of the threshold crossing)",
+                                           "units": "ms"}),
+        "spike_neuron": ("event", idx[-2].astype(np.int32),
+                         {"long_name": "index along neuron of the neuron that spiked (NEST's senders)"}),
+    }
+    if batched:
+        events["spike_seed"] = ("event", idx[0].astype(np.int32),
+                                {"long_name": "index along seed of the noise seed of each spike"})
+    out = ds.assign(events)
+    neuron = (out["neuron"].variable.copy(deep=False) if "neuron" in out.coords
+              else xr.Variable("neuron", np.arange(out.sizes["neuron"])))
+    neuron.attrs = {"long_name": "neuron index", **neuron.attrs, "cf_role": "timeseries_id"}
+    out = out.assign_coords(neuron=neuron)
+    out.attrs = {**out.attrs, "featureType": "timeSeries"}
     return out
+
+
+def ragged_spike_events(ds: xr.Dataset):
+    """The spikes of the ragged event list of ``ds`` (:func:`add_spike_events`) as
+    :class:`~jaxfne.signals.SpikeEvents`, without reading or making the raster.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A simulation store (lazily opened is fine: only the event variables are read).
+
+    Returns
+    -------
+    SpikeEvents or None
+        Ordered by seed, step and neuron (the order of :class:`~jaxfne.signals.SpikeEvents`), shape
+        ``([seed,] time, neuron)``; ``None`` when ``ds`` has no ``spike_count`` / ``spike_step``.
+        ``spike_neuron`` and ``spike_seed`` are derived from the counts in a store written before they
+        existed.
+
+    Raises
+    ------
+    StoreError
+        If the counts do not add up to the events, or ``spike_neuron`` / ``spike_seed`` disagree
+        with the counts.
+    """
+    from ..signals import SpikeEvents
+
+    if "spike_count" not in ds or "spike_step" not in ds:
+        return None
+    counts = np.asarray(ds["spike_count"].values, dtype=np.int64)
+    steps = np.asarray(ds["spike_step"].values, dtype=np.int32)
+    if int(counts.sum()) != steps.size:
+        raise StoreError(f"spike_count={int(counts.sum())} spikes is not allowed: the number of events along "
+                         f"'event' ({steps.size}); the ragged list is damaged")
+    n_neurons = counts.shape[-1]
+    instance = np.repeat(np.arange(counts.size), counts.ravel())
+    ids = {"spike_neuron": instance % n_neurons, "spike_seed": instance // n_neurons}
+    for name, want in ids.items():
+        if name in ds and not np.array_equal(np.asarray(ds[name].values), want):
+            raise StoreError(f"{name} is not allowed to disagree with spike_count: each event's instance "
+                             "(C order over spike_count); the ragged list is damaged")
+    neurons = ids["spike_neuron"].astype(np.int32)
+    shape = counts.shape[:-1] + (int(ds.sizes["time"]), n_neurons)
+    if counts.ndim == 1:
+        order = np.lexsort((neurons, steps))
+        return SpikeEvents(steps[order], neurons[order], None, shape)
+    seeds = ids["spike_seed"].astype(np.int32)
+    order = np.lexsort((neurons, steps, seeds))
+    return SpikeEvents(steps[order], neurons[order], seeds[order], shape)
 
 
 def spike_events(ds: xr.Dataset, neuron: int, seed_index: int | None = None) -> np.ndarray:
