@@ -180,11 +180,19 @@ def test_plots_write_readable_pngs(tmp_path):
                       "eeg": plots.plot_eeg_meg(ds, t_window_ms=(10.0, 40.0))}.items():
         p = plots.save(fig, tmp_path / f"{name}.png")
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 5000
+    # a hand-made Dataset read back from a store (string coordinates as StringDType) draws the same
+    back = open_store(write_store(add_spike_events(ds), tmp_path / "sim.zarr"))
+    p = plots.save(plots.plot_raster(back.drop_vars("spikes"), seed_index=1), tmp_path / "raster_events.png")
+    assert p.stat().st_size > 5000
     agg = xr.Dataset(
         {"value": (("seed", "preset", "layout", "metric"), np.random.default_rng(2).random((3, 2, 2, 4)))},
         coords={"seed": [0, 1, 2], "preset": ["izhikevich/a", "izhikevich/b"], "layout": ["x", "y"],
-                "metric": ["m1", "m2", "m3", "m4"], "metric_kind": ("metric", ["k"] * 4)},
+                "metric": ["rate", "peak", "vm", "lfp"],
+                "metric_kind": ("metric", ["spike_rate_hz", "max_spike_rate_hz", "mean_V_m", "mean_LFP"])},
     )
-    p = plots.save(plots.plot_readout_summary(agg), tmp_path / "summary.png")
+    fig = plots.plot_readout_summary(open_store(write_store(agg, tmp_path / "agg.zarr")))
+    assert [(a.get_xlabel(), a.get_ylabel()) for a in fig.axes[:4]] == [
+        ("preset", "rate (Hz)"), ("preset", "peak (Hz)"), ("preset", "vm (mV)"), ("preset", "lfp (µV)")]
+    p = plots.save(fig, tmp_path / "summary.png")
     assert p.stat().st_size > 5000
     assert os.path.getsize(p) > 0

@@ -302,6 +302,7 @@ def figures_stage(config: str | os.PathLike, sim_store: str | os.PathLike, raste
 
     run = read_run_config(config)
     ds = open_store(sim_store) if sim is None else sim
+    seed_index = min(seed_index, ds.sizes.get("seed", 1) - 1)  # past the run's seeds: its last one, as before
     title = f"{run.run_id} (seed {run.seeds[min(seed_index, len(run.seeds) - 1)]})"
     kw: dict[str, Any] = {"seed_index": seed_index, "t_window_ms": t_window_ms, "title": title}
     plots.save(plots.plot_raster(ds, **kw), raster)
