@@ -104,21 +104,30 @@ class Model:
 
     # -- pytree ---------------------------------------------------------------------------------
     def tree_flatten(self):
+        """JAX pytree protocol: the leaves ``(params, structure)`` and the static rest as auxiliary data."""
         return (self.params, self.structure), self._host
 
     @classmethod
     def tree_unflatten(cls, host, children):
+        """JAX pytree protocol: the model of ``children`` ``(params, structure)`` and the static ``host``."""
         params, structure = children
         return cls(params, structure, host)
 
     # -- static parts -----------------------------------------------------------------------------
-    cfg = property(lambda self: self._host.cfg)
-    table = property(lambda self: self._host.table)
-    synapses = property(lambda self: self._host.synapses)
-    static = property(lambda self: self._host.static)
-    geometry = property(lambda self: self._host.geometry)
-    basis_spec = property(lambda self: self._host.basis_spec)
-    resolved = property(lambda self: self._host.resolved)
+    cfg = property(lambda self: self._host.cfg, doc="The source :class:`~jaxfne.Configuration`.")
+    table = property(lambda self: self._host.table,
+                     doc="The neuron table (column, layer, cell type, population and position of every neuron).")
+    synapses = property(lambda self: self._host.synapses,
+                        doc="The drawn connectivity (pre, post, weight and delay in ms of every synapse).")
+    static = property(lambda self: self._host.static,
+                      doc="Hashable facts (:class:`~jaxfne.model.ModelStatic`) such as family, scheme, propagation kernel, record spec.")
+    geometry = property(lambda self: self._host.geometry,
+                        doc="The laminar geometry of every column (:class:`~jaxfne.LaminarSourceGeometry`).")
+    basis_spec = property(lambda self: self._host.basis_spec,
+                          doc="Where each neuron's synaptic and return currents sit in depth (:class:`~jaxfne.BasisSpec`).")
+    resolved = property(lambda self: self._host.resolved,
+                        doc="What construct resolved (connectivity, family, scheme, propagation kernel, number of "
+                            "synapses, populations).")
 
     @property
     def configuration(self):
@@ -132,27 +141,33 @@ class Model:
 
     @property
     def probes(self):
-        """The probe setup: geometry, basis and forward matrices (:class:`~jaxfne.probes.setup.ProbeSetup`)."""
+        """The probe setup with geometry, basis and forward matrices (:class:`~jaxfne.probes.setup.ProbeSetup`)."""
         return self._host.probes
 
     @property
     def n(self) -> int:
+        """Number of neurons."""
         return self.table.n
 
     @property
     def family(self) -> str:
+        """The neuron family (``"izhikevich"`` or ``"iaf_psc_exp"``)."""
         return self.static.family
 
     @property
     def scheme(self) -> str:
+        """The family's integration scheme (``"sequential_euler"``, ``"split_half_step"``, ``"euler"`` or
+        ``"exact"``)."""
         return self.static.scheme
 
     @property
     def dtype(self) -> str:
+        """Floating-point type of the simulation (``"float32"`` or ``"float64"``)."""
         return self.static.dtype
 
     @property
     def propagation(self) -> str:
+        """The spike propagation kernel, ``"event"``, ``"batched"``, ``"dense"`` or ``"none"`` (no synapses)."""
         return self.static.propagation
 
     def neuron_table(self):

@@ -26,6 +26,7 @@ class Objective:
 
     @property
     def metric(self) -> str:
+        """The readout metric the objective targets."""
         return self.spec.metric
 
     def loss(self, model, signals):
@@ -41,6 +42,7 @@ class Objective:
         return self.weight * jnp.mean((value - self.target) ** 2)
 
     def to_dict(self) -> dict:
+        """A JSON-safe dict: ``name``, ``target``, ``weight`` and the readout's metric and selection."""
         return {"name": self.name, "target": self.target, "weight": self.weight, **self.spec.to_dict()}
 
 
@@ -102,6 +104,8 @@ class TraceObjective:
         return jnp.mean(a, axis=0) if self.profile else a
 
     def to_dict(self) -> dict:
+        """A JSON-safe dict of the objective: its name, signal, weight, window, ``profile`` and the target's
+        shape (not its values)."""
         return {"name": self.name, "metric": "rmse", "signal": self.signal, "weight": self.weight,
                 "t_start_ms": self.t_start_ms, "t_stop_ms": self.t_stop_ms, "profile": self.profile,
                 "target_shape": list(np.shape(self.target))}

@@ -413,9 +413,11 @@ class Configuration:
         ----------
         modes : list of str
             Any of ``SPK``, ``Vm``, ``I_syn``, ``MUA-proxy``, ``source-proxy``, ``LFP-proxy``,
-            ``CSD-proxy``, ``EEG-proxy``, ``MEG-proxy``, ``EMM-proxy``. Spikes and V_m are always
-            recorded (``record_neurons`` and ``record_every`` bound V_m's memory; ``record_neurons=[]``
-            keeps spikes only, as a spike recorder does); the others only when listed.
+            ``CSD-proxy``, ``EEG-proxy``, ``MEG-proxy``, ``EMM-proxy``. ``SPK``, ``Vm`` and ``I_syn``
+            record spikes, V_m and synaptic current; a list that names none of the three records spikes
+            and V_m (``record_neurons`` and ``record_every`` bound the memory of V_m and I_syn;
+            ``record_neurons=[]`` keeps spikes only, as a spike recorder does). The field signals are
+            recorded only when listed.
         name : str, optional
             Probe name (default ``"multimodal_probe"``).
         **kwargs
@@ -480,16 +482,20 @@ class Configuration:
     # -- views ------------------------------------------------------------------------------------
     @property
     def runtime_spec(self) -> dict:
-        """The runtime, resolved: unset ``duration_ms`` / ``dt_ms`` as the emitter preset publishes
-        them, else 1000 ms / 0.1 ms."""
+        """The runtime, resolved (unset ``duration_ms`` / ``dt_ms`` as the emitter preset publishes
+        them, else 1000 ms / 0.1 ms)."""
         return self._resolved_runtime()
 
     @property
     def columns(self) -> list[dict]:
+        """The columns declared so far, in order, one dict each (``name``, ``layers``, ``n``, ``depths_um``,
+        ``layer_fractions``, ``radius_um``, ``position_um`` and, when given, ``population_sizes``); a copy."""
         return copy.deepcopy(self._data["columns"])
 
     @property
     def cell_type_spec(self) -> dict:
+        """The cell-type make-up as :meth:`cell_types` set it, ``fractions`` (``{"E": ..., "I": ...}``,
+        fractions or counts) and ``per_layer`` overrides; a copy."""
         return copy.deepcopy(self._data["cell_types"])
 
     @property
@@ -501,10 +507,14 @@ class Configuration:
 
     @property
     def emitter_spec(self) -> dict:
+        """The emitter as :meth:`set_emitter` set it (``family``, ``preset``, scheme, drive, parameter
+        overrides and options); a copy."""
         return copy.deepcopy(self._data["emitter"])
 
     @property
     def stimuli(self) -> list[dict]:
+        """The stimuli added so far, in order, one dict each (``kind``, ``target`` and the kind's
+        parameters, defaults filled in); a copy."""
         return copy.deepcopy(self._data["stimuli"])
 
     @property
@@ -561,12 +571,14 @@ class Configuration:
         return cfg
 
     def to_yaml(self) -> str:
+        """The configuration as YAML text (:meth:`to_dict`, keys sorted); :meth:`from_yaml` reads it back."""
         import yaml
 
         return yaml.safe_dump(self.to_dict(), sort_keys=True)
 
     @classmethod
     def from_yaml(cls, text: str) -> Configuration:
+        """Rebuild (and re-validate) a configuration from :meth:`to_yaml` text."""
         import yaml
 
         return cls.from_dict(yaml.safe_load(text))

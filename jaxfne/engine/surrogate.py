@@ -61,6 +61,7 @@ class Surrogate:
         return self.kind in SPIKES_ONLY
 
     def to_dict(self) -> dict:
+        """``{"kind": ..., "beta": ...}``, as a fit records it and :func:`surrogate` takes it back."""
         return {"kind": self.kind, "beta": self.beta}
 
 

@@ -48,6 +48,7 @@ class ParameterPath:
     shape: tuple
 
     def initial(self, params: dict):
+        """The parameter's current value in ``params``, as a JAX array."""
         return jnp.asarray(self.get(params))
 
 

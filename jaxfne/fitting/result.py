@@ -34,6 +34,7 @@ class FitResult:
 
     @property
     def losses(self) -> list[float]:
+        """The loss at each step (``history[i]["loss"]``)."""
         return [h["loss"] for h in self.history]
 
     def __iter__(self):

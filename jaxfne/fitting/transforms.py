@@ -20,10 +20,17 @@ __all__ = ["Bounds", "bounds"]
 
 @dataclass(frozen=True)
 class Bounds:
+    """Bounds of one fitted parameter as a transform of an unconstrained value ``u`` (made by :func:`bounds`).
+
+    ``(lo, hi)``: ``lo + (hi - lo) sigmoid(u)``; ``lo`` only: ``lo + softplus(u)``; ``hi`` only:
+    ``hi - softplus(u)``; neither: ``u`` itself. The optimiser steps ``u``, so every step stays inside.
+    """
+
     lo: float | None = None
     hi: float | None = None
 
     def forward(self, u):
+        """The parameter value of the unconstrained ``u`` (inside the bounds)."""
         if self.lo is not None and self.hi is not None:
             return self.lo + (self.hi - self.lo) * jax.nn.sigmoid(u)
         if self.lo is not None:
@@ -33,6 +40,7 @@ class Bounds:
         return u
 
     def inverse(self, x):
+        """The unconstrained value of the parameter value ``x`` (strictly inside the bounds)."""
         x = jnp.asarray(x)
         if self.lo is not None and self.hi is not None:
             z = (x - self.lo) / (self.hi - self.lo)
@@ -44,6 +52,7 @@ class Bounds:
         return x
 
     def to_list(self) -> list:
+        """``[lo, hi]``, ``None`` for an open side (as a fit store records them)."""
         return [self.lo, self.hi]
 
 

@@ -37,6 +37,8 @@ class IafPscExpPreset:
     V_m0: float
 
     def parameters(self) -> dict[str, float]:
+        """The neuron parameters by NEST name (``C_m`` pF, ``tau_m``, ``t_ref``, ``tau_syn_ex``, ``tau_syn_in`` ms,
+        ``E_L``, ``V_reset``, ``V_th``, ``V_m0`` mV, ``I_e`` pA)."""
         keys = ("C_m", "tau_m", "t_ref", "E_L", "V_reset", "V_th", "I_e", "tau_syn_ex", "tau_syn_in", "V_m0")
         return {k: float(getattr(self, k)) for k in keys}
 

@@ -252,7 +252,7 @@ class IzhikevichPreset:
 
     @property
     def u_initial(self) -> float:
-        """u(0): ``u0`` if given, else ``b * v0``."""
+        """The initial u(0), ``u0`` if given, else ``b * v0``."""
         return self.b * self.v0 if self.u0 is None else self.u0
 
     @property

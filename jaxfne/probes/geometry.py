@@ -42,6 +42,8 @@ def _radius(value, n_columns: int):
 class LaminarSourceGeometry:
     """Depth bins, layers and recording contacts of one or more cortical columns.
 
+    Use :meth:`from_layers` to build one from layer depths.
+
     Parameters
     ----------
     column_names : tuple of str
@@ -61,8 +63,6 @@ class LaminarSourceGeometry:
         Recording contact positions (µm, ``z = -depth``).
     sigma : float
         Extracellular conductivity (S/m).
-
-    Use :meth:`from_layers` to build one from layer depths.
 
     Notes
     -----
@@ -201,6 +201,7 @@ class LaminarSourceGeometry:
     # -------------------------------------------------------------- properties
     @property
     def n_columns(self) -> int:
+        """Number of columns."""
         return len(self.column_names)
 
     @property
@@ -220,6 +221,7 @@ class LaminarSourceGeometry:
 
     @property
     def n_contacts(self) -> int:
+        """Number of recording contacts."""
         return len(self.contacts_um)
 
     @property
@@ -254,6 +256,7 @@ class LaminarSourceGeometry:
 
     @property
     def contact_depths_um(self) -> np.ndarray:
+        """Depth of each contact below the pia, µm (``-z``)."""
         return -self.contacts[:, 2]
 
     @property
@@ -270,6 +273,7 @@ class LaminarSourceGeometry:
 
     @property
     def depth_range_um(self) -> tuple:
+        """``(top, bottom)`` depth of the binned range below the pia, µm (the first and last bin edge)."""
         return self.bin_edges_um[0], self.bin_edges_um[-1]
 
     def layer_of(self, depth_um) -> np.ndarray:
