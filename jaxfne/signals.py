@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -298,16 +297,10 @@ class Signals:
 
     def save_json(self, path: str | os.PathLike) -> None:
         """Write :meth:`to_dict` as JSON (atomically: temporary file, then rename)."""
-        path = os.fspath(path)
-        d = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".json", dir=d)
-        try:
-            with os.fdopen(fd, "w") as fh:
-                json.dump(self.to_dict(), fh)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        from .io.atomic import atomic_file
+
+        with atomic_file(path, suffix=".json") as tmp:
+            tmp.write_text(json.dumps(self.to_dict()))
 
     def to_xarray(self):
         """An :class:`xarray.Dataset` with named dims, coordinates and units (see :mod:`jaxfne.signals_xr`)."""

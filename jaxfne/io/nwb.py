@@ -46,7 +46,6 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-import tempfile
 import uuid
 from collections.abc import Mapping
 from importlib import metadata
@@ -57,6 +56,7 @@ import numpy as np
 
 from ..errors import ConfigurationError
 from ..signals import LONG_NAMES, UNITS, Signals
+from .atomic import atomic_file
 
 __all__ = ["EPOCH", "NWB_UNITS", "SERIES_PLACE", "read_nwb", "signals_to_nwb", "to_nwb"]
 
@@ -266,18 +266,11 @@ def _export(sig: Signals, ds, attrs: Mapping, path, *, seed_index: int = 0, sess
     nwb = _nwbfile(sig, attrs, seed_index, seed, session_description, identifier)
     nwb.units = _units_table(sig, seed_index)
     _series(nwb, sig, ds, _electrodes(nwb, sig) if "LFP" in ds.data_vars else None)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.tmp-", suffix=".nwb", dir=final.parent)
-    os.close(fd)
-    try:
-        with NWBHDF5IO(tmp, mode="w") as io:
+    with atomic_file(final, suffix=".nwb") as tmp:
+        with NWBHDF5IO(str(tmp), mode="w") as io:
             io.write(nwb)
         if final.exists() and not overwrite:  # written by someone else meanwhile
             raise ConfigurationError("path", str(final), "a path that does not exist yet (or overwrite=True)")
-        os.replace(tmp, final)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return final
 
 

@@ -30,7 +30,6 @@ import hashlib
 import json
 import os
 import re
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
@@ -40,6 +39,7 @@ from typing import Any
 import yaml
 
 from ..errors import ConfigurationError
+from ..io.atomic import atomic_file
 from ..readouts import check_recorded
 from .hydra_to_config import readout_arguments, readout_specs, to_configuration
 
@@ -420,9 +420,8 @@ def expand_study(
         raise StudyError(path, "axes", f"two runs compose to the same configuration ({dup}); drop the duplicate value")
     if memo is not None:
         memo.parent.mkdir(parents=True, exist_ok=True)
-        tmp = memo.with_name(f".{memo.name}.{uuid.uuid4().hex}")
-        tmp.write_text(json.dumps([r.to_dict() for r in runs]))  # key order kept: axes are ordered
-        os.replace(tmp, memo)
+        with atomic_file(memo) as tmp:
+            tmp.write_text(json.dumps([r.to_dict() for r in runs]))  # key order kept: axes are ordered
     return runs
 
 
@@ -430,9 +429,8 @@ def write_run_config(run: Run, path: str | os.PathLike) -> Path:
     """Write a run's ``config.yaml`` (run id, hashes, axes, overrides, seeds, readouts, configuration)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-    tmp.write_text(yaml.safe_dump(run.to_dict(), sort_keys=False))  # axes keep the study's order
-    os.replace(tmp, path)
+    with atomic_file(path) as tmp:
+        tmp.write_text(yaml.safe_dump(run.to_dict(), sort_keys=False))  # axes keep the study's order
     return path
 
 

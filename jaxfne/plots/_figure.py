@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..errors import ConfigurationError
+from ..io.atomic import atomic_file
 
 #: Colour of each cell type (E red, I blue), and of the populations of each type.
 TYPE_COLOURS = {"E": "tab:red", "I": "tab:blue"}
@@ -155,14 +155,7 @@ def save(fig: Figure, path: str | os.PathLike, dpi: int = 120) -> Path:
     'line.png'
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     fmt = path.suffix[1:].lower() or "png"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", suffix=f".{fmt}", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_file(path, suffix=f".{fmt}") as tmp:
         fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=fmt)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
