@@ -63,7 +63,7 @@ html_theme_options = {"description": "Cortical columns of point neurons in JAX, 
 # - names a module ``__getattr__`` imports on first use (``jaxfne.io`` resolves ``rerun_store`` so that
 #   ``python -m jaxfne.io.rerun`` runs its module once): not in ``dir()`` until then;
 # - constants a package re-exports from the sub-module that defines and comments them
-#   (``jaxfne.plots.METRIC_UNITS`` from ``jaxfne.plots.units``).
+#   (``jaxfne.presets.SETUPS`` from the sub-module that defines it).
 #
 # A page that says ``.. unlisted-members:: MODULE`` gets one explicit directive per such name of
 # ``MODULE.__all__`` in its place, and the docstring of a re-exported constant is its ``#:`` comment

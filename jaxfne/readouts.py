@@ -21,6 +21,7 @@ from .errors import ConfigurationError
 __all__ = [
     "METRICS",
     "METRIC_SIGNALS",
+    "METRIC_UNITS",
     "SIGNAL_MODES",
     "ReadoutResult",
     "ReadoutSpec",
@@ -50,6 +51,20 @@ METRICS = {
               "neurons with at least min_spikes spikes in the window (default 3), dimensionless; nan if none",
     "fano_factor": "Fano factor (variance/mean, ddof 0) of the selected neurons' spike counts in the window, "
                    "dimensionless (elephant.statistics.fanofactor of their spike trains)",
+}
+
+#: The UDUNITS unit of each metric's value (``"1"``: dimensionless); an aggregate store's
+#: ``metric_kind`` is the metric key.
+METRIC_UNITS = {
+    "spike_rate_hz": "Hz",
+    "max_spike_rate_hz": "Hz",
+    "burst_frequency_hz": "Hz",
+    "mean_V_m": "mV",
+    "mean_source": "A/m^3",
+    "mean_LFP": "uV",
+    "mean_CSD": "A/m^3",
+    "cv_isi": "1",
+    "fano_factor": "1",
 }
 
 #: Spikes a neuron needs in the window to enter ``cv_isi`` (3 spikes, 2 intervals: the rule of the

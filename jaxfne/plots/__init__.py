@@ -50,11 +50,9 @@ from .spectra import plot_psd as plot_psd
 from .spectra import plot_spectrogram as plot_spectrogram
 from .summary import plot_readout_summary as plot_readout_summary
 from .traces import plot_traces as plot_traces
-from .units import METRIC_UNITS as METRIC_UNITS
 from .units import metric_unit as metric_unit
 
 __all__ = [
-    "METRIC_UNITS",
     "coinciding_channels",
     "connectivity_matrix",
     "metric_unit",
