@@ -42,9 +42,8 @@ def test_a_saved_figure_is_readable_by_others_as_any_new_file(tmp_path):
 def test_a_failing_writer_leaves_the_old_file_and_no_temporary(tmp_path):
     out = tmp_path / "b.txt"
     out.write_text("old")
-    with pytest.raises(RuntimeError, match="writer failed"):
-        with atomic_file(out) as tmp:
-            tmp.write_text("half")
-            raise RuntimeError("writer failed")
+    with pytest.raises(RuntimeError, match="writer failed"), atomic_file(out) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("writer failed")
     assert out.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["b.txt"]
