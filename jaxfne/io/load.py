@@ -20,7 +20,7 @@ from .store import open_store, ragged_spike_events
 if TYPE_CHECKING:
     from ..signals import Signals
 
-__all__ = ["load_signals"]
+__all__ = ["RECORDING", "load_signals", "recording"]
 
 
 def load_signals(store: str | os.PathLike, *, verify: bool = True) -> Signals:
@@ -73,3 +73,52 @@ def load_signals(store: str | os.PathLike, *, verify: bool = True) -> Signals:
         stage = ds.attrs.get("prov_stage", "unknown")
         raise StoreError(f"store={str(path)!r} is not allowed: a simulation store (sim.zarr; this one is a "
                          f"{stage!r} store, {exc})") from exc
+
+
+#: What the exports (:func:`jaxfne.io.to_neo`, :func:`jaxfne.io.to_nwb`) take as a recording.
+RECORDING = "a jaxfne.Signals, an xarray.Dataset of one (Signals.to_xarray) or the path of a simulation store"
+
+
+def recording(source):
+    """The Signals of a recording given as Signals, a Signals Dataset or a simulation store's path.
+
+    Parameters
+    ----------
+    source : Signals or xarray.Dataset or path-like
+        A recording; a Dataset made by :meth:`jaxfne.Signals.to_xarray` (or opened from a store); or
+        the path of a store, opened and verified with :func:`jaxfne.io.open_store`.
+
+    Returns
+    -------
+    (Signals, xarray.Dataset or None, str or None)
+        The Signals, the Dataset they were read from (its ``prov_*`` attrs are the provenance) and
+        the store's path.
+
+    Raises
+    ------
+    ConfigurationError
+        Naming ``source`` if it is none of these: not a Signals, a path without a directory, or a
+        Dataset without the attrs and coordinates of a Signals Dataset.
+    StoreError
+        If the store fails its manifest check.
+    """
+    import xarray as xr
+
+    from ..signals import Signals
+
+    if isinstance(source, Signals):
+        return source, None, None
+    origin = None
+    if isinstance(source, (str, os.PathLike)):
+        if not os.path.isdir(source):
+            raise ConfigurationError("source", os.fspath(source), RECORDING + " (no directory at this path)")
+        origin = os.fspath(source)
+        source = open_store(source)
+    if not isinstance(source, xr.Dataset):
+        raise ConfigurationError("source", type(source).__name__, RECORDING)
+    try:
+        sig = Signals.from_xarray(source)
+    except ConfigurationError as err:
+        raise ConfigurationError("source", f"a Dataset with attrs {sorted(source.attrs)[:8]}",
+                                 f"{RECORDING} ({err})") from err
+    return sig, source, origin

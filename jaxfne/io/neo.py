@@ -31,7 +31,6 @@ Step ``k`` covers ``[k dt, (k + 1) dt]`` and is sampled at its end, so a spike o
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 
@@ -314,30 +313,13 @@ def to_neo(source):
     ...
     jaxfne.errors.ConfigurationError: source='float' is not allowed: a jaxfne.Signals, an xarray.Dataset of one (Signals.to_xarray) or the path of a simulation store
     """
-    import xarray as xr
+    from .load import recording
 
-    allowed = "a jaxfne.Signals, an xarray.Dataset of one (Signals.to_xarray) or the path of a simulation store"
-    if isinstance(source, Signals):
-        return signals_to_neo(source)
-    origin = None
-    if isinstance(source, (str, os.PathLike)):
-        if not os.path.isdir(source):
-            raise ConfigurationError("source", os.fspath(source), allowed + " (no directory at this path)")
-        from .store import open_store
-
-        origin = os.fspath(source)
-        source = open_store(source)
-    if not isinstance(source, xr.Dataset):
-        raise ConfigurationError("source", type(source).__name__, allowed)
-    try:
-        sig = Signals.from_xarray(source)
-    except ConfigurationError as err:
-        raise ConfigurationError("source", f"a Dataset with attrs {sorted(source.attrs)[:8]}",
-                                 f"{allowed} ({err})") from err
+    sig, ds, origin = recording(source)
     block = signals_to_neo(sig)
-    prov = {k: v for k, v in source.attrs.items() if str(k).startswith("prov_")
-            and isinstance(v, (str, int, float, bool))}
-    block.annotate(**prov)
+    if ds is not None:
+        block.annotate(**{k: v for k, v in ds.attrs.items() if str(k).startswith("prov_")
+                          and isinstance(v, (str, int, float, bool))})
     if origin is not None:
         block.file_origin = origin
     return block

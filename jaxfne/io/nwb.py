@@ -351,22 +351,13 @@ def to_nwb(source, path: str | os.PathLike, **kw) -> Path:
     jaxfne.io.StoreError
         If the store at ``source`` fails its manifest check.
     """
-    import xarray as xr
+    from .load import recording
 
     if isinstance(source, Signals):
         return signals_to_nwb(source, path, **kw)
     _check_target(path, kw.get("overwrite", False))  # before the store is read
-    if isinstance(source, (str, os.PathLike)):
-        if not Path(source).is_dir():
-            raise ConfigurationError("source", str(source), "a Signals, a Signals Dataset or the path of an "
-                                     "existing simulation store (a zarr directory)")
-        from .store import open_store
-
-        source = open_store(source)
-    if not isinstance(source, xr.Dataset):
-        raise ConfigurationError("source", type(source).__name__,
-                                 "a Signals, a Signals Dataset or the path of a simulation store")
-    return _export(Signals.from_xarray(source), source, dict(source.attrs), path, **kw)
+    sig, ds, _ = recording(source)
+    return _export(sig, ds, dict(ds.attrs), path, **kw)
 
 
 def _column(table, key: str) -> np.ndarray:
