@@ -76,7 +76,7 @@ def check_number(
         try:
             import numpy as np
 
-            if isinstance(value, np.generic) and np.isrealobj(value):
+            if isinstance(value, np.generic) and np.isrealobj(value) and not isinstance(value, np.bool_):
                 value = value.item()
             else:
                 raise TypeError

@@ -67,24 +67,6 @@ def check_window(t_window_ms) -> tuple[float, float] | None:
     return lo, hi
 
 
-def check_option(field: str, value, allowed: Sequence) -> None:
-    if not isinstance(value, str) or value not in allowed:
-        raise ConfigurationError(field, value, "one of " + ", ".join(repr(a) for a in allowed))
-
-
-def check_positive(field: str, value) -> float:
-    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
-    if not ok or not (math.isfinite(float(value)) and float(value) > 0):
-        raise ConfigurationError(field, value, "a positive finite number")
-    return float(value)
-
-
-def check_count(field: str, value, lo: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < lo:
-        raise ConfigurationError(field, value, f"an integer >= {lo}")
-    return int(value)
-
-
 def prepare(data, seed_index, t_window_ms) -> tuple[xr.Dataset, int | None, tuple[float, float] | None]:
     """Check the common arguments before any drawing: the Dataset, the seed position, the window."""
     ds = as_dataset(data)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..config.validate import check_option
 from ..errors import ConfigurationError
-from ._data import check_option
 from ._figure import finish, label, new_axes
 
 __all__ = ["plot_connectivity"]

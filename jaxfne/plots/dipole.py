@@ -6,8 +6,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..config.validate import check_number
 from ..errors import ConfigurationError
-from ._data import check_positive, labels, prepare, select, times
+from ._data import labels, prepare, select, times
 from ._figure import finish, label, missing, new_axes, units_of
 from .sensors import coinciding_channels
 
@@ -62,7 +63,7 @@ def plot_dipole(data, *, seed_index: int = 0, t_window_ms: Sequence[float] | Non
     comps = [components] if isinstance(components, str) else list(components)
     if not comps or any(c not in ("x", "y", "z") for c in comps) or len(set(comps)) != len(comps):
         raise ConfigurationError("components", components, "a non-empty sequence of 'x', 'y', 'z'")
-    rtol = check_positive("rtol", rtol)
+    rtol = check_number("rtol", rtol, lo=0, lo_open=True)
     fig, (a,), created = new_axes(ax, 1, figsize=(8, 3.5))
     if "dipole" not in ds:
         missing(a, "dipole")

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..config.validate import check_number
 from ._data import (
-    check_positive,
     depths,
     layer_bounds,
     prepare,
@@ -68,7 +68,7 @@ def _image(ax, fig, ds, name: str, seed, window, *, cmap: str, clip_percentile: 
 
 def _field(data, name: str, seed_index, t_window_ms, ax, title, cmap, clip_percentile, sign):
     ds, seed, window = prepare(data, seed_index, t_window_ms)
-    clip = check_positive("clip_percentile", clip_percentile)
+    clip = check_number("clip_percentile", clip_percentile, lo=0, lo_open=True)
     fig, (a,), created = new_axes(ax, 1, figsize=(7, 4.5))
     if name in ds:
         _image(a, a.figure, ds, name, seed, window, cmap=cmap, clip_percentile=min(clip, 100.0), sign=sign)
@@ -155,7 +155,7 @@ def plot_laminar(data, *, seed_index: int = 0, t_window_ms: Sequence[float] | No
     4
     """
     ds, seed, window = prepare(data, seed_index, t_window_ms)
-    clip = min(check_positive("clip_percentile", clip_percentile), 100.0)
+    clip = min(check_number("clip_percentile", clip_percentile, lo=0, lo_open=True), 100.0)
     fig, axes, created = new_axes(ax, 2, figsize=(12, 4.5), ncols=2)
     for a, name, sign in zip(axes, ("LFP", "CSD"), ("", CSD_SIGN)):
         if name in ds:

@@ -6,9 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..config.validate import check_int, check_number
 from ._data import (
-    check_count,
-    check_positive,
     layer_bounds,
     neuron_table,
     prepare,
@@ -70,8 +69,8 @@ def plot_raster(data, *, seed_index: int = 0, t_window_ms: Sequence[float] | Non
     ['depth below the pia (µm)', 'rate (Hz per neuron, 2 ms bins)']
     """
     ds, seed, window = prepare(data, seed_index, t_window_ms)
-    rate_bin_ms = check_positive("rate_bin_ms", rate_bin_ms)
-    max_populations = check_count("max_populations", max_populations)
+    rate_bin_ms = check_number("rate_bin_ms", rate_bin_ms, lo=0, lo_open=True)
+    max_populations = check_int("max_populations", max_populations, lo=1)
     fig, (ax_s, ax_r), created = new_axes(ax, 2, figsize=(8, 5.5), sharex=True, height_ratios=[3, 1])
     spikes = spike_list(ds, seed, window)
     if spikes is None:

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..config.validate import check_number
 from ..errors import ConfigurationError
-from ._data import channel_labels, check_positive, prepare, select, times
+from ._data import channel_labels, prepare, select, times
 from ._figure import finish, label, missing, new_axes, units_of
 
 __all__ = ["coinciding_channels", "plot_eeg_meg", "plot_sensors"]
@@ -115,7 +116,7 @@ def plot_sensors(data, *, modality: str | Sequence[str] = SENSOR_SIGNALS, seed_i
     mods = [modality] if isinstance(modality, str) else list(modality) if isinstance(modality, Sequence) else None
     if not mods or any(m not in SENSOR_SIGNALS for m in mods) or len(set(mods)) != len(mods):
         raise ConfigurationError("modality", modality, "'EEG', 'MEG' or a sequence of both")
-    rtol = check_positive("rtol", rtol)
+    rtol = check_number("rtol", rtol, lo=0, lo_open=True)
     fig, axes, created = new_axes(ax, len(mods), figsize=(8, 2.5 * len(mods) + 0.5), sharex=True)
     for a, name in zip(axes, mods):
         if name in ds:

@@ -6,11 +6,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..config.validate import check_number, check_option
 from ..errors import ConfigurationError
 from ._data import (
     channel_labels,
-    check_option,
-    check_positive,
     depths,
     labels,
     prepare,
@@ -127,7 +126,7 @@ def plot_psd(data, signal: str = "LFP", *, channels=None, seed_index: int = 0,
     ds, seed, window = prepare(data, seed_index, t_window_ms)
     check_option("signal", signal, SPECTRAL_SIGNALS)
     if fmax_hz is not None:
-        check_positive("fmax_hz", fmax_hz)
+        check_number("fmax_hz", fmax_hz, lo=0, lo_open=True)
     if signal in ds:
         values, names, dt, _ = _channels(ds, signal, seed, window)
         pick = _pick(names, channels, "channels")
@@ -210,7 +209,7 @@ def plot_spectrogram(data, signal: str = "LFP", channel: int | str = 0, *, seed_
     ds, seed, window = prepare(data, seed_index, t_window_ms)
     check_option("signal", signal, SPECTRAL_SIGNALS)
     if fmax_hz is not None:
-        check_positive("fmax_hz", fmax_hz)
+        check_number("fmax_hz", fmax_hz, lo=0, lo_open=True)
     if signal in ds:
         values, names, dt, t0 = _channels(ds, signal, seed, window)
         if not isinstance(channel, (str, int, np.integer)) or isinstance(channel, bool):

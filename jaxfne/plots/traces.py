@@ -6,8 +6,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ..config.validate import check_int
 from ..errors import ConfigurationError
-from ._data import check_count, coord, labels, prepare, select, time_dim, times
+from ._data import coord, labels, prepare, select, time_dim, times
 from ._figure import finish, label, missing, new_axes, units_of
 
 __all__ = ["plot_traces"]
@@ -98,7 +99,7 @@ def plot_traces(data, *, neurons: int | Sequence[int] | None = None, population:
     wanted = [signals] if isinstance(signals, str) else list(signals) if isinstance(signals, Sequence) else None
     if not wanted or any(s not in TRACE_SIGNALS for s in wanted) or len(set(wanted)) != len(wanted):
         raise ConfigurationError("signals", signals, "'V_m', 'I_syn' or a sequence of both")
-    max_traces = check_count("max_traces", max_traces)
+    max_traces = check_int("max_traces", max_traces, lo=1)
     if neurons is not None and population is not None:
         raise ConfigurationError("population", population, "None when neurons is given (choose one)")
     fig, axes, created = new_axes(ax, len(wanted), figsize=(8, 2.4 * len(wanted) + 0.6), sharex=True)
