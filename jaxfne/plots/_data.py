@@ -157,9 +157,11 @@ def depths(da, dim: str) -> tuple[np.ndarray, bool]:
 
 def channel_labels(da, dim: str, prefix: str) -> list[str]:
     """Sensor labels: the dimension's coordinate when it holds strings, else ``EEG001``-style labels."""
+    from ..signals_xr import channel_labels as numbered
+
     if dim in da.coords and is_string(da[dim]):
         return [str(v) for v in labels(da[dim].values)]
-    return [f"{prefix}{i + 1:03d}" for i in range(da.sizes[dim])]
+    return [str(v) for v in numbered(prefix, da.sizes[dim])]
 
 
 def layer_bounds(ds: xr.Dataset) -> dict[str, tuple[float, float]]:
