@@ -86,6 +86,36 @@ def test_per_synapse_weight_gradient_equals_dense(sur):
     assert np.all(g_ev[start[-1]:] == 0)  # the table's padding
 
 
+@pytest.mark.parametrize("prop", ["event", "batched"])
+def test_seed_batched_gradients_equal_one_seed_at_a_time(prop):
+    """Under vmap (seeds batched; parameters shared, then batched too) the transposed delivery gives
+    each network its own gradient: the event kernel's transpose visits the networks one after the
+    other, the batched kernel's batches natively."""
+    m = _network("iaf_psc_exp", prop)
+    f = m.simulate_fn(60.0, 0.1, surrogate="one_sided")
+    spec = jaxfne.readout_spec("v", "mean_V_m")
+    leaves = ("weight_scale", "gain", "weights", "poisson_weight")
+
+    def loss(theta, seed):
+        sig = f({**m.params, **theta}, seed)
+        return m.compute_readout(sig, [spec]).results["v"] + 0.01 * jnp.sum(sig.spikes)
+
+    theta = {k: jnp.asarray(m.params[k]) for k in leaves}
+    seeds = jnp.asarray([1, 2, 3], jnp.uint32)
+    one_by_one = [jax.grad(loss)(theta, s) for s in seeds]
+    shared = jax.grad(lambda t: jnp.sum(jax.vmap(lambda s: loss(t, s))(seeds)))(theta)
+    thetas = jax.tree_util.tree_map(lambda a: jnp.stack([a, 1.1 * a, 0.9 * a]), theta)
+    batched = jax.vmap(jax.grad(loss))(thetas, seeds)
+    one_each = [jax.grad(loss)(jax.tree_util.tree_map(lambda a, i=i: a[i], thetas), s) for i, s in enumerate(seeds)]
+    for leaf in leaves:
+        ref = np.sum([np.asarray(g[leaf]) for g in one_by_one], axis=0)
+        assert np.max(np.abs(ref)) > 0, leaf
+        np.testing.assert_allclose(np.asarray(shared[leaf]), ref, rtol=1e-9, atol=1e-12 * np.max(np.abs(ref)))
+        for i, g in enumerate(one_each):
+            np.testing.assert_allclose(np.asarray(batched[leaf][i]), np.asarray(g[leaf]), rtol=1e-9,
+                                       atol=1e-12 * np.max(np.abs(np.asarray(g[leaf]))))
+
+
 def test_checkpointed_gradient_equals_the_plain_one():
     m = _network("iaf_psc_exp", "event")
     spec = jaxfne.readout_spec("v", "mean_V_m")

@@ -28,7 +28,7 @@ import functools
 
 import jax
 import jax.numpy as jnp
-from jax import lax
+from jax import custom_batching, lax
 from jax.custom_derivatives import SymbolicZero
 
 from .spike_list import row_windows, spike_list
@@ -113,6 +113,48 @@ def _transpose_all(ps, g_buf, s, k, weights, scale, gain, struct, want_w: bool):
 
 def _transpose_spiking(ps, g_buf, s, k, weights, scale, gain, struct, want_w: bool):
     """The rows of the step's spiking neurons, ``capacity`` at a time (``ds`` is left zero elsewhere)."""
+    ds, d_w, d_scale, d_gain = _spiking_kernel(ps, want_w)(g_buf, s, k, weights, scale, gain, struct)
+    return ds, d_w if want_w else None, d_scale, d_gain.reshape(gain.shape) if ps.gains else None
+
+
+@functools.lru_cache(maxsize=64)
+def _spiking_kernel(ps, want_w: bool):
+    """The transpose of one network; for the event kernel, batched (seeds, parameter sets) as the
+    forward kernel is: one network after the other. Batched natively, each step's conditional over
+    further spike batches would become a select that runs the loop for every network, with a copy
+    of the whole batched cotangent buffer, and the transpose of a batch of four costs three times
+    four transposes."""
+
+    def one(g_buf, s, k, weights, scale, gain, struct):
+        return _transpose_rows(ps, g_buf.reshape(-1), 0, s, k, weights, scale, gain, struct, want_w)
+
+    if ps.kind != "event":
+        return one
+    kernel = custom_batching.custom_vmap(one)
+
+    @kernel.def_vmap
+    def _one_network_at_a_time(axis_size, in_batched, *args):
+        g_buf = args[0] if in_batched[0] else jnp.broadcast_to(args[0], (axis_size,) + args[0].shape)
+        g_flat, stride = g_buf.reshape(-1), g_buf[0].size
+        shapes = jax.tree_util.tree_map(lambda a, bat: jax.ShapeDtypeStruct(a.shape[1:] if bat else a.shape, a.dtype),
+                                        list(args[1:]), list(in_batched[1:]))
+        out_shapes = jax.eval_shape(lambda *a: one(jnp.zeros(g_buf.shape[1:], g_buf.dtype), *a), *shapes)
+        outs = tuple(jnp.zeros((axis_size,) + o.shape, o.dtype) for o in out_shapes)
+
+        def network(b, outs):
+            own = jax.tree_util.tree_map(lambda a, bat: lax.dynamic_index_in_dim(a, b, keepdims=False) if bat else a,
+                                         list(args[1:]), list(in_batched[1:]))
+            res = _transpose_rows(ps, g_flat, b * stride, *own, want_w)
+            return tuple(lax.dynamic_update_index_in_dim(o, r.astype(o.dtype), b, 0) for o, r in zip(outs, res))
+
+        return lax.fori_loop(jnp.int32(0), jnp.int32(axis_size), network, outs), (True,) * len(outs)
+
+    return kernel
+
+
+def _transpose_rows(ps, g_flat, offset, s, k, weights, scale, gain, struct, want_w: bool):
+    """``(ds, d_w, d_scale, d_gain)`` of one network whose cotangent buffer starts at ``g_flat[offset]``
+    (``d_w`` empty unless ``want_w``, ``d_gain`` flat and of one entry without gains)."""
     n, d_len, width = ps.n, ps.d_len, ps.row_width
     cap = ps.capacity if ps.kind == "batched" else min(ps.capacity, EVENT_CAPACITY)
     count, order = spike_list(s)
@@ -121,7 +163,7 @@ def _transpose_spiking(ps, g_buf, s, k, weights, scale, gain, struct, want_w: bo
     pop = struct["pop_index"]
     pop_padded = jnp.concatenate([pop, jnp.zeros(1, pop.dtype)])
     n_pop = gain.shape[0] if ps.gains else 1
-    g_flat, ncols = g_buf.reshape(-1), g_buf.shape[-1]
+    ncols = n + 1
     size = weights.shape[0]
 
     def batch(carry):
@@ -129,7 +171,7 @@ def _transpose_spiking(ps, g_buf, s, k, weights, scale, gain, struct, want_w: bo
         live, j, pos, inside, tg = row_windows(order, count, first, cap, row_start, targets, n, width)
         ch = jnp.where(struct["is_exc"][j], 0, 1).astype(jnp.int32)[:, None]
         flat = (ch * d_len + (k + delays[pos].astype(jnp.int32)) % d_len) * ncols + jnp.minimum(tg, ncols - 1)
-        g = jnp.where(inside, g_flat[flat], 0)
+        g = jnp.where(inside, g_flat[offset + flat], 0)
         w = weights[pos]
         if ps.gains:
             pair = pop[j][:, None] * n_pop + pop_padded[tg]
@@ -155,7 +197,7 @@ def _transpose_spiking(ps, g_buf, s, k, weights, scale, gain, struct, want_w: bo
     first = batch(init)
     _, ds, d_scale, d_gain, d_w = lax.cond(count > cap, lambda c: lax.while_loop(lambda c: c[0] < count, batch, c),
                                            lambda c: c, first)
-    return ds, d_w if want_w else None, d_scale, d_gain.reshape(gain.shape) if ps.gains else None
+    return ds, d_w, d_scale, d_gain
 
 
 deliver.defvjp(_fwd, _bwd, symbolic_zeros=True)
