@@ -53,3 +53,24 @@ def test_ground_truth_source_density_agrees(evoked):
     # the return current of the L5 targets: a net source in L5 during the volley
     l5 = (depth > 922.2) & (depth < 1170.0)
     assert src.values[l5].sum() > 0
+
+
+def test_population_shares_sum_to_the_whole_with_drives_at_several_depths():
+    """attribution=True: the populations' shares of the source density and the LFP add up to them,
+    with a background drive at the excitatory synapses and two afferents sharing one L4 basis."""
+    cfg = (jaxfne.configuration()
+           .runtime(seed=0, network_seed=2, dtype="float64", dt_ms=0.1, duration_ms=60.0)
+           .column("V1", layers=["L2/3", "L4", "L5"], n=90).cell_types({"E": 0.8, "I": 0.2})
+           .connectivity(p=0.1, weights={"E": 0.6, "I": -2.4})
+           .set_emitter("izhikevich", "RS", per_type={"I": "FS"}, drive="none")
+           .stimulus("poisson", rate_hz=5.0, n_inputs=100, weight=0.6)
+           .stimulus("poisson", rate_hz=200.0, n_inputs=50, weight=2.0, start_ms=20.0, stop_ms=30.0,
+                     synapse_depth_um="L4", target={"layer": "L4"})
+           .stimulus("poisson", rate_hz=200.0, n_inputs=50, weight=2.0, start_ms=20.0, stop_ms=30.0,
+                     synapse_depth_um="L4", target={"layer": "L5", "cell_type": "E"})
+           .probes(["SPK", "source-proxy", "LFP-proxy"], attribution=True))
+    sig = jaxfne.simulate(jaxfne.construct(cfg), seed=1)
+    for whole, share in (("source", "source_pop"), ("LFP", "LFP_pop")):
+        total, parts = np.asarray(getattr(sig, whole)), np.asarray(getattr(sig, share))
+        assert np.max(np.abs(total)) > 0
+        np.testing.assert_allclose(parts.sum(axis=1), total, rtol=0, atol=1e-9 * np.max(np.abs(total)))

@@ -28,6 +28,29 @@ def _neurons(n=200, seed=0):
 # ----------------------------------------------------------------------------- basis
 
 
+def test_drives_placed_alike_are_summed_before_the_basis_product():
+    """Grouping drives by their basis (CurrentSynapses.stacked with drive_groups) gives the source
+    profile of one basis block per drive: drives at the excitatory synapses join I_exc, drives with
+    equal afferent bases share one block."""
+    from jaxfne.probes.setup import drive_groups
+    from jaxfne.synapses import CurrentSynapses
+
+    rng = np.random.default_rng(3)
+    n, bins = 40, 12
+    b_exc, b_inh, other = (rng.random((n, bins)) for _ in range(3))
+    b_drive = np.stack([b_exc, other, b_exc, other, rng.random((n, bins))])
+    groups, bases = drive_groups(b_drive, b_exc)
+    assert groups.tolist() == [[1, 0, 1, 0, 0], [0, 1, 0, 1, 0], [0, 0, 0, 0, 1]] and bases.shape == (2, n, bins)
+    state = {"I_e": jnp.asarray(rng.normal(size=n)), "I_i": jnp.asarray(rng.normal(size=n)),
+             "I_p": jnp.asarray(rng.normal(size=(5, n)))}
+    full = np.concatenate([b_exc, b_inh, b_drive.reshape(-1, bins)]).T @ np.asarray(CurrentSynapses.stacked(state))
+    grouped = np.concatenate([b_exc, b_inh, bases.reshape(-1, bins)]).T @ np.asarray(
+        CurrentSynapses.stacked(state, jnp.asarray(groups)))
+    np.testing.assert_allclose(grouped, full, rtol=1e-12)
+    assert drive_groups(np.zeros((0, n, bins)), b_exc)[0] is None
+
+
+
 def test_basis_rows_conserve_current_and_profiles_sum_to_one():
     depth, layers, exc = _neurons()
     depth[:3] = [5.0, 1495.0, 1500.0]                   # ranges leaving the column

@@ -15,7 +15,7 @@ def per_step(spec, static, struct: dict, s, syn_state: dict, scale_pA, xs: dict,
     if spec.spikes:
         out["spikes"] = s if static.float_spikes else s > 0.5
     if spec.n_bins:
-        currents = CurrentSynapses.stacked(syn_state) * scale_pA  # [(2 + P) N] in pA
+        currents = CurrentSynapses.stacked(syn_state, struct.get("drive_groups")) * scale_pA  # [(2 + G) N] in pA
         if spec.attribution:
             out["source_pop_pA"] = jnp.einsum("k,kp,bk->pb", currents, struct["pop_onehot_k"], struct["basis_t"])
             out["source_pA"] = out["source_pop_pA"].sum(0)

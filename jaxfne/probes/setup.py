@@ -17,7 +17,7 @@ import numpy as np
 from ..config import Configuration
 from ..populations import NeuronTable
 
-__all__ = ["ProbeSetup", "build_probes", "FIELD_MODES"]
+__all__ = ["ProbeSetup", "build_probes", "drive_groups", "FIELD_MODES"]
 
 FIELD_MODES = ("source-proxy", "LFP-proxy", "CSD-proxy", "EEG-proxy", "MEG-proxy")
 
@@ -118,6 +118,26 @@ def _geometry(depths, cols, spec, opts):
                                radius_um=tuple(float(c["radius_um"]) for c in cols))
 
 
+def drive_groups(b_drive, b_exc):
+    """``(groups[1 + G, P] or None, bases[G, N, cols*B])``: the drives whose basis is the excitatory
+    synapses' (row 0; their currents are added to I_exc) and the G distinct other bases with the
+    drives that share each. ``None`` without drives (the stacked currents are then [I_exc; I_inh])."""
+    if not b_drive.shape[0]:
+        return None, b_drive
+    bases, rows = [], [np.zeros(b_drive.shape[0])]
+    for d, b in enumerate(b_drive):
+        if np.array_equal(b, b_exc):
+            rows[0][d] = 1.0
+            continue
+        g = next((i for i, other in enumerate(bases) if np.array_equal(b, other)), None)
+        if g is None:
+            bases.append(b)
+            rows.append(np.zeros(b_drive.shape[0]))
+            g = len(bases) - 1
+        rows[g + 1][d] = 1.0
+    return np.stack(rows), np.asarray(bases).reshape(len(bases), *b_exc.shape)
+
+
 def _drive_bases(cfg, table, b_exc, edges, spec, cols):
     """[P, N, cols*B]: each Poisson drive's basis (the targets' own, or its afferent depth range)."""
     from ..errors import ConfigurationError
@@ -171,13 +191,17 @@ def build_probes(cfg: Configuration, table: NeuronTable, dtype: str) -> ProbeSet
             b_exc[np.ix_(m, np.arange(ci * n_b, (ci + 1) * n_b))] = be
             b_inh[np.ix_(m, np.arange(ci * n_b, (ci + 1) * n_b))] = bi
         b_drive = _drive_bases(cfg, table, b_exc, edges, basis_spec, cols)  # [P, N, cols*B]
-        # stacked to match the scan's current vector [I_exc; I_inh; I_drive per drive]
-        # stored transposed ([bins, K]): the matvec is several times faster on CPU that way round
-        setup.struct["basis_t"] = jnp.asarray(np.concatenate([b_exc, b_inh, b_drive.reshape(-1, b_exc.shape[1])]).T, dt_)
+        groups, b_groups = drive_groups(b_drive, b_exc)
+        if groups is not None:
+            setup.struct["drive_groups"] = jnp.asarray(groups, dt_)
+        # stacked to match the scan's current vector [I_exc + drives at the synapses; I_inh; each
+        # other drive basis's drives] (CurrentSynapses.stacked); stored transposed ([bins, K]): the
+        # matvec is several times faster on CPU that way round
+        setup.struct["basis_t"] = jnp.asarray(np.concatenate([b_exc, b_inh, b_groups.reshape(-1, b_exc.shape[1])]).T, dt_)
         n_bins = len(cols) * n_b
         if opts["attribution"]:
             onehot = np.eye(len(table.populations))[table.pop_index]
-            setup.struct["pop_onehot_k"] = jnp.asarray(np.tile(onehot, (2 + b_drive.shape[0], 1)), dt_)
+            setup.struct["pop_onehot_k"] = jnp.asarray(np.tile(onehot, (2 + b_groups.shape[0], 1)), dt_)
         from .fields import field_matrices
 
         setup.matrices.update(field_matrices(geom, modes, opts))

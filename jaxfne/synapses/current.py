@@ -56,6 +56,14 @@ class CurrentSynapses:
         return state["I_e"] + jnp.sum(state["I_p"], axis=0), state["I_i"]
 
     @staticmethod
-    def stacked(state: dict):
-        """``[I_e; I_i; I_p per drive]`` as one vector [(2 + P) N] (the source profile's input)."""
-        return jnp.concatenate([state["I_e"], state["I_i"], state["I_p"].reshape(-1)])
+    def stacked(state: dict, drive_groups=None):
+        """``[I_e; I_i; I_p per drive]`` as one vector [(2 + P) N] (the source profile's input).
+
+        With ``drive_groups`` ([1 + G, P] of 0/1: which drives share the excitatory synapses' basis,
+        row 0, and which share each of G other bases), ``[I_e + row 0's drives; I_i; each group's
+        drives]`` [(2 + G) N]: drives placed alike are summed before the basis matrix-vector product,
+        which then has 2 + G blocks of N columns instead of 2 + P."""
+        if drive_groups is None:
+            return jnp.concatenate([state["I_e"], state["I_i"], state["I_p"].reshape(-1)])
+        grouped = drive_groups @ state["I_p"]  # [1 + G, N]
+        return jnp.concatenate([state["I_e"] + grouped[0], state["I_i"], grouped[1:].reshape(-1)])
