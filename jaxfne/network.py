@@ -370,25 +370,50 @@ def _bernoulli_pairs(rng, n_pre: int, n_post: int, p: float):
 def _within_column(table, conn, rng, idx, pres, posts, ws, ds):
     pops = list(dict.fromkeys(table.population[idx].tolist()))
     members = {p: idx[table.population[idx] == p] for p in pops}
+    if conn["rule"] == "fixed_indegree":
+        _fixed_indegree_within(table, conn, rng, idx, members, pres, posts, ws, ds)
+        return
     for pre_pop in pops:
         t_pre = pre_pop[-1]
-        w_mean = _per_type(conn["weights"], t_pre) if t_pre in conn["weights"] else S.CONNECTIVITY_DEFAULTS["weights"][t_pre]
-        d_mean = _per_type(conn["delay_ms"], t_pre)
+        w_mean, d_mean = _type_weight(conn, t_pre), _per_type(conn["delay_ms"], t_pre)
         for post_pop in pops:
             src, dst = members[pre_pop], members[post_pop]
-            if conn["rule"] == "fixed_indegree":
-                k = int(conn["indegree"].get(t_pre, 0))
-                if k == 0 or src.size == 0:
-                    continue
-                pre = np.concatenate([rng.choice(src, size=k, replace=src.size < k) for _ in dst])
-                post = np.repeat(dst, k)
-            else:
-                p = _pair_value(conn["p"], pre_pop, post_pop, "connectivity.p", S.CONNECTIVITY_DEFAULTS["p"])
-                pi, qi = _bernoulli_pairs(rng, src.size, dst.size, p)
-                pre, post = src[pi], dst[qi]
+            p = _pair_value(conn["p"], pre_pop, post_pop, "connectivity.p", S.CONNECTIVITY_DEFAULTS["p"])
+            pi, qi = _bernoulli_pairs(rng, src.size, dst.size, p)
+            pre, post = src[pi], dst[qi]
             if not conn["autapses"]:
                 keep = pre != post
                 pre, post = pre[keep], post[keep]
+            pres.append(pre); posts.append(post)
+            ws.append(_draw_weights(rng, pre.size, w_mean, conn["weight_distribution"], conn["weight_rel_sd"]))
+            ds.append(_draw_delays(rng, pre.size, d_mean, conn["delay_distribution"], conn["delay_rel_sd"]))
+
+
+def _type_weight(conn, t_pre: str) -> float:
+    return _per_type(conn["weights"], t_pre) if t_pre in conn["weights"] else S.CONNECTIVITY_DEFAULTS["weights"][t_pre]
+
+
+def _fixed_indegree_within(table, conn, rng, idx, members, pres, posts, ws, ds):
+    """``indegree={"E": K_E, "I": K_I}``: every neuron of the column receives exactly ``K_t`` inputs
+    from the column's neurons of type ``t`` (all its layers), drawn uniformly, distinct partners
+    where there are enough candidates (else with multapses), never itself unless ``autapses``."""
+    from .projections import fixed_indegree
+
+    for t_pre in dict.fromkeys(p[-1] for p in members):
+        k = int(conn["indegree"].get(t_pre, 0))
+        src = idx[np.char.endswith(table.population[idx].astype(str), t_pre)]  # sorted neuron indices
+        if k == 0 or src.size == 0:
+            continue
+        w_mean, d_mean = _type_weight(conn, t_pre), _per_type(conn["delay_ms"], t_pre)
+        for post_pop, dst in members.items():
+            skip = post_pop[-1] == t_pre and not conn["autapses"]  # each target is one of the candidates
+            n_cand = src.size - 1 if skip else src.size
+            if n_cand == 0:
+                continue
+            r, q = fixed_indegree(rng, n_cand, dst.size, k, multapses=n_cand < k)
+            if skip:
+                r = r + (r >= np.searchsorted(src, dst)[q])  # the candidates other than the target itself
+            pre, post = src[r], dst[q]
             pres.append(pre); posts.append(post)
             ws.append(_draw_weights(rng, pre.size, w_mean, conn["weight_distribution"], conn["weight_rel_sd"]))
             ds.append(_draw_delays(rng, pre.size, d_mean, conn["delay_distribution"], conn["delay_rel_sd"]))

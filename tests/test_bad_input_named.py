@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 import jaxfne
@@ -119,3 +120,29 @@ def test_an_indegree_with_rule_auto_draws_fixed_indegrees():
                              .set_emitter("izhikevich", "RS").probes(["SPK"]))
     assert model.resolved["connectivity"]["rule"] == "fixed_indegree"
     assert model.connectivity_summary()["n_synapses"].tolist() == [160 * 20, 40 * 20, 160 * 5, 40 * 5]
+
+
+@pytest.mark.parametrize("autapses", [False, True])
+def test_fixed_indegrees_are_exact_across_layers(autapses):
+    """``indegree={"E": K_E, "I": K_I}``: exactly K_t inputs per neuron from the column's type-t neurons
+    of every layer, distinct partners, no autapse unless allowed (it used to draw first and drop the
+    autapses, leaving some neurons K - 1 inputs). With K = every other neuron, each neuron receives
+    from all of them."""
+    model = jaxfne.construct(C().runtime(network_seed=3).column("V1", layers=["L2/3", "L4"], n=25)
+                             .cell_types({"E": 21, "I": 4}).connectivity(indegree={"E": 20, "I": 3}, autapses=autapses)
+                             .set_emitter("izhikevich", "RS").probes(["SPK"]))
+    pre, post = np.asarray(model.synapses.pre), np.asarray(model.synapses.post)
+    pops = np.asarray(model.table.population).astype(str)
+    assert np.sum(np.char.endswith(pops, "E")) == 21 and len(set(model.table.layer.tolist())) == 2
+    for t, k in (("E", 20), ("I", 3)):
+        sel = np.char.endswith(pops[pre], t)
+        assert np.unique(np.bincount(post[sel], minlength=model.n)).tolist() == [k]
+    key = pre.astype(np.int64) * model.n + post
+    assert np.unique(key).size == key.size
+    if not autapses:
+        assert not np.any(pre == post)
+        e = np.flatnonzero(np.char.endswith(pops, "E"))
+        e_pre = {j: set(pre[(post == j) & np.char.endswith(pops[pre], "E")].tolist()) for j in e}
+        assert all(e_pre[j] == set(e.tolist()) - {j} for j in e)
+        i = np.flatnonzero(np.char.endswith(pops, "I"))
+        assert all(set(pre[(post == j) & np.char.endswith(pops[pre], "I")].tolist()) == set(i.tolist()) - {j} for j in i)

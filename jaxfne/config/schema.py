@@ -82,7 +82,7 @@ CONNECTIVITY_DEFAULTS = {
     # connection probability per pre->post cell type; keys "E->E" ... or population keys "L4E->L2/3E"
     # Brunel (2000) J Comput Neurosci 8:183, sparse balanced network: epsilon = 0.1.
     "p": {"E->E": 0.1, "E->I": 0.1, "I->E": 0.1, "I->I": 0.1},
-    "indegree": None,  # for rule="fixed_indegree": {"E": K_E, "I": K_I} inputs per neuron
+    "indegree": None,  # for rule="fixed_indegree": {"E": K_E, "I": K_I} inputs per neuron from its column's E / I neurons
     # mean synaptic weight per presynaptic type, in the emitter's current units (Izhikevich: mV/ms,
     # i.e. pA per pF); inhibitory weights are negative.
     "weights": {"E": 0.6, "I": -2.4},
