@@ -15,18 +15,23 @@ import jaxfne
 L4 = (587.1, 922.2)  # default L4 depths (hybridLFPy's Potjans-Diesmann layout)
 
 
+def _volley(cfg, start_ms: float, stop_ms: float):
+    """RS/FS neurons with a Poisson background at their synapses and a volley from ``start_ms`` to
+    ``stop_ms`` at the depth of L4 onto the L4 neurons and the L5 pyramids."""
+    cfg = (cfg.set_emitter("izhikevich", "RS", per_type={"I": "FS"}, drive="none")
+           .stimulus("poisson", rate_hz=5.0, n_inputs=100, weight=0.6))
+    for target in ({"layer": "L4"}, {"layer": "L5", "cell_type": "E"}):
+        cfg = cfg.stimulus("poisson", rate_hz=200.0, n_inputs=50, weight=2.0, start_ms=start_ms, stop_ms=stop_ms,
+                           synapse_depth_um="L4", target=target)
+    return cfg
+
+
 @pytest.fixture(scope="module")
 def evoked():
     cfg = (jaxfne.configuration().runtime(seed=2, dtype="float32", duration_ms=150.0, dt_ms=0.1)
            .column("V1", layers=["L1", "L2/3", "L4", "L5", "L6"], n=400)
-           .cell_types({"E": 0.8, "I": 0.2}).connectivity()
-           .set_emitter("izhikevich", "RS", per_type={"I": "FS"}, drive="none")
-           .stimulus("poisson", rate_hz=5.0, n_inputs=100, weight=0.6)
-           .stimulus("poisson", rate_hz=200.0, n_inputs=50, weight=2.0, start_ms=100.0, stop_ms=105.0,
-                     synapse_depth_um="L4", target={"layer": "L4"})
-           .stimulus("poisson", rate_hz=200.0, n_inputs=50, weight=2.0, start_ms=100.0, stop_ms=105.0,
-                     synapse_depth_um="L4", target={"layer": "L5", "cell_type": "E"})
-           .probes(["SPK", "source-proxy", "LFP-proxy", "CSD-proxy"]))
+           .cell_types({"E": 0.8, "I": 0.2}).connectivity())
+    cfg = _volley(cfg, 100.0, 105.0).probes(["SPK", "source-proxy", "LFP-proxy", "CSD-proxy"])
     ds = jaxfne.simulate(jaxfne.construct(cfg), seed=1).to_xarray()
 
     def ev(name):
@@ -61,14 +66,8 @@ def test_population_shares_sum_to_the_whole_with_drives_at_several_depths():
     cfg = (jaxfne.configuration()
            .runtime(seed=0, network_seed=2, dtype="float64", dt_ms=0.1, duration_ms=60.0)
            .column("V1", layers=["L2/3", "L4", "L5"], n=90).cell_types({"E": 0.8, "I": 0.2})
-           .connectivity(p=0.1, weights={"E": 0.6, "I": -2.4})
-           .set_emitter("izhikevich", "RS", per_type={"I": "FS"}, drive="none")
-           .stimulus("poisson", rate_hz=5.0, n_inputs=100, weight=0.6)
-           .stimulus("poisson", rate_hz=200.0, n_inputs=50, weight=2.0, start_ms=20.0, stop_ms=30.0,
-                     synapse_depth_um="L4", target={"layer": "L4"})
-           .stimulus("poisson", rate_hz=200.0, n_inputs=50, weight=2.0, start_ms=20.0, stop_ms=30.0,
-                     synapse_depth_um="L4", target={"layer": "L5", "cell_type": "E"})
-           .probes(["SPK", "source-proxy", "LFP-proxy"], attribution=True))
+           .connectivity(p=0.1, weights={"E": 0.6, "I": -2.4}))
+    cfg = _volley(cfg, 20.0, 30.0).probes(["SPK", "source-proxy", "LFP-proxy"], attribution=True)
     sig = jaxfne.simulate(jaxfne.construct(cfg), seed=1)
     for whole, share in (("source", "source_pop"), ("LFP", "LFP_pop")):
         total, parts = np.asarray(getattr(sig, whole)), np.asarray(getattr(sig, share))
