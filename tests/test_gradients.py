@@ -116,6 +116,25 @@ def test_seed_batched_gradients_equal_one_seed_at_a_time(prop):
                                        atol=1e-12 * np.max(np.abs(np.asarray(g[leaf]))))
 
 
+def test_a_fit_simulates_each_seed_once_for_all_its_objectives():
+    """Eight rate objectives cost one simulation per seed, not eight: the loss's program holds as
+    many scans as with one objective (each objective tracing its own run made a fit of the
+    microcircuit's eight rates 12 times slower), and the loss is the sum of the single ones."""
+    from jaxfne.fitting.fit import seed_mean_loss
+
+    m = _network("iaf_psc_exp", "event")
+    f = m.simulate_fn(30.0, 0.1, surrogate="one_sided")
+    objs = [objective(p, "spike_rate_hz", 5.0, layer=p[:-1], cell_type=p[-1]) for p in ("L2/3E", "L2/3I", "L4E", "L4I")]
+
+    def scans(objectives):
+        jaxpr = jax.make_jaxpr(seed_mean_loss(m, f, objectives, [0, 1]))(m.params)
+        return str(jaxpr).count("scan[")
+
+    assert scans(objs) == scans(objs[:1]) > 0
+    total = float(seed_mean_loss(m, f, objs, [0, 1])(m.params))
+    assert total == pytest.approx(sum(float(seed_mean_loss(m, f, [o], [0, 1])(m.params)) for o in objs), rel=1e-12)
+
+
 def test_checkpointed_gradient_equals_the_plain_one():
     m = _network("iaf_psc_exp", "event")
     spec = jaxfne.readout_spec("v", "mean_V_m")

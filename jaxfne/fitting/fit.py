@@ -14,7 +14,7 @@ from .paths import resolve
 from .result import FitResult
 from .transforms import bounds as make_bounds
 
-__all__ = ["fit"]
+__all__ = ["fit", "seed_mean_loss"]
 
 
 def fit(model, objectives: Sequence, fit_params: Sequence[str], *, duration_ms: float, dt_ms: float,
@@ -106,15 +106,8 @@ def fit(model, objectives: Sequence, fit_params: Sequence[str], *, duration_ms: 
             p = path.put(p, v)
         return p
 
-    seed_arr = jnp.asarray(seed_list, jnp.uint32)
-
-    def objective_value(u):
-        """The objectives on the seed means of their statistics (readout values, traces, profiles)."""
-        p = params_of(u)
-        stats = jax.vmap(lambda s: [o.statistic(model, f(p, s)) for o in objectives])(seed_arr)
-        return sum(o.compare(jnp.mean(st, axis=0)) for o, st in zip(objectives, stats))
-
-    value_and_grad = jax.jit(jax.value_and_grad(objective_value))
+    loss_of_params = seed_mean_loss(model, f, objectives, seed_list)
+    value_and_grad = jax.jit(jax.value_and_grad(lambda u: loss_of_params(params_of(u))))
     opt = optimizer if optimizer is not None else optax.adam(learning_rate)
     state = opt.init(u0)
     u = u0
@@ -148,6 +141,24 @@ def fit(model, objectives: Sequence, fit_params: Sequence[str], *, duration_ms: 
                      bounds={k: b.to_list() for k, b in transforms.items()}, surrogate=sur.to_dict(),
                      seeds=tuple(seed_list), objectives=tuple(o.to_dict() for o in objectives),
                      duration_ms=float(duration_ms), dt_ms=float(dt_ms), wall_time_s=time.perf_counter() - start)
+
+
+def seed_mean_loss(model, f: Callable, objectives: Sequence, seeds: Sequence[int]) -> Callable:
+    """``loss(params)``: the objectives on the seed means of their statistics (readout values,
+    traces, profiles), the seeds simulated together (``jax.vmap``) by ``f(params, seed)``
+    (:meth:`Model.simulate_fn`), once per seed for all the objectives (XLA does not merge repeated
+    scans: a simulation per objective would cost as many runs)."""
+    seed_arr = jnp.asarray(list(seeds), jnp.uint32)
+
+    def loss(params):
+        def statistics(s):
+            sig = f(params, s)
+            return [o.statistic(model, sig) for o in objectives]
+
+        stats = jax.vmap(statistics)(seed_arr)
+        return sum(o.compare(jnp.mean(st, axis=0)) for o, st in zip(objectives, stats))
+
+    return loss
 
 
 def _overflows(g: np.ndarray) -> bool:
