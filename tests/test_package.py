@@ -194,5 +194,6 @@ def test_license_citation_and_changelog_agree_with_the_package():
     assert cff["title"].startswith("jaxfne") and len(cff["abstract"].split()) > 40
     changelog = (REPO / "CHANGELOG.md").read_text()
     assert "keepachangelog.com" in changelog
-    releases = [line for line in changelog.splitlines() if line.startswith("## [")]
+    # the newest release (an "Unreleased" section above it collects what the next one will bring)
+    releases = [line for line in changelog.splitlines() if line.startswith("## [") and line != "## [Unreleased]"]
     assert releases[0] == f"## [{cff['version']}] - {cff['date-released'].isoformat()}"

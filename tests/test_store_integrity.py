@@ -98,13 +98,18 @@ def test_deleted_chunk_names_store_variable_and_chunk(store):
 
 
 def test_truncated_chunk_names_variable_and_chunk(store):
-    path, _ = store
+    path, ds = store
     chunk = path / "V_m" / "c" / "0" / "1" / "0"
     size = chunk.stat().st_size
     chunk.write_bytes(chunk.read_bytes()[: size // 2])
-    with pytest.raises(Exception) as unchecked:  # the symptom of the issue: a decompression error
-        open_store(path, verify=False)
-    assert not isinstance(unchecked.value, StoreError)
+    # unchecked, the symptom of the issue: mostly a bare decompression error, but blosc reading past
+    # the end of a truncated buffer is undefined, and it has also returned wrong values silently
+    try:
+        unchecked = open_store(path, verify=False)["V_m"].values
+    except Exception as exc:  # noqa: BLE001 - whatever the codec raises, it is not the store's check
+        assert not isinstance(exc, StoreError)
+    else:
+        assert not np.array_equal(unchecked, ds["V_m"].values)
     with pytest.raises(StoreError) as err:
         open_store(path)
     assert (f"variable 'V_m', chunk 'c/0/1/0' is truncated (file V_m/c/0/1/0: {size // 2} of {size} bytes)"
