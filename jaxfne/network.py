@@ -399,14 +399,15 @@ def _fixed_indegree_within(table, conn, rng, idx, members, pres, posts, ws, ds):
     where there are enough candidates (else with multapses), never itself unless ``autapses``."""
     from .projections import fixed_indegree
 
-    for t_pre in dict.fromkeys(p[-1] for p in members):
+    types = table.cell_type[idx]
+    for t_pre in dict.fromkeys(types.tolist()):
         k = int(conn["indegree"].get(t_pre, 0))
-        src = idx[np.char.endswith(table.population[idx].astype(str), t_pre)]  # sorted neuron indices
-        if k == 0 or src.size == 0:
+        src = idx[types == t_pre]  # sorted neuron indices
+        if k == 0:
             continue
         w_mean, d_mean = _type_weight(conn, t_pre), _per_type(conn["delay_ms"], t_pre)
-        for post_pop, dst in members.items():
-            skip = post_pop[-1] == t_pre and not conn["autapses"]  # each target is one of the candidates
+        for dst in members.values():
+            skip = table.cell_type[dst[0]] == t_pre and not conn["autapses"]  # each target is a candidate
             n_cand = src.size - 1 if skip else src.size
             if n_cand == 0:
                 continue
