@@ -90,12 +90,8 @@ def speed(args) -> dict:
 
 
 def recovery(args) -> dict:
-    import jax
-    import jax.numpy as jnp
-    from scipy.optimize import minimize
 
     from jaxfne.fitting import fit, resolve
-    from jaxfne.objectives import loss as total_loss
 
     m = _column(args.scale, args.k_scale)
     objs = _rate_objectives(m, args.t_ms, args.skip_ms, range(100, 104))
@@ -130,28 +126,10 @@ def recovery(args) -> dict:
                       "rate_max_rel_err": float(np.max(np.abs(grad_rates - targets) / targets))}), flush=True)
 
     # Nelder-Mead on the same loss and seeds (the forward pass only, jitted once)
-    f = m.simulate_fn(args.t_ms, 0.1)
-    seed_arr = jnp.asarray(seeds, jnp.uint32)
     put = [resolve(m, p) for p in paths]
-
-    def loss_of(x):
-        p = start.params
-        for path, v in zip(put, x):
-            p = path.put(p, v)
-        return jnp.mean(jax.vmap(lambda s: total_loss(m, f(p, s), objs))(seed_arr))
-
-    loss_jit = jax.jit(loss_of)
-    calls = []
     x0 = np.array([float(p.get(start.params)) for p in put])
-
-    def counted(x):
-        v = float(loss_jit(jnp.asarray(x)))
-        calls.append(v)
-        return v
-
-    t0 = time.perf_counter()
-    nm = minimize(counted, x0, method="Nelder-Mead", options={"maxfev": args.max_evals, "xatol": 1e-3, "fatol": 1e-4})
-    t_nm = time.perf_counter() - t0
+    nm, calls, t_nm = _nelder_mead(start, objs, seeds, args.t_ms, put, x0,
+                                   {"maxfev": args.max_evals, "xatol": 1e-3, "fatol": 1e-4})
     reach = next((i + 1 for i, v in enumerate(calls) if v <= best), None)
     nm_model = start
     for path, v in zip(put, nm.x):
@@ -178,10 +156,7 @@ def csd(args) -> dict:
     own seeds (common random numbers: the true weight is the loss's minimum, and what is left is the
     optimiser's and the surrogate gradient's error). Then scipy's Nelder-Mead on the same loss and
     seeds (forward passes only), counted until it reaches the gradient fit's best loss."""
-    import jax
-    import jax.numpy as jnp
     import optax
-    from scipy.optimize import minimize
 
     import jaxfne
     from jaxfne import Signals
@@ -230,35 +205,47 @@ def csd(args) -> dict:
                         "weights_pA": [float(np.ravel(h["values"][path])[0]) for h in res.history]}}
     print(json.dumps(out["gradient"]), flush=True)  # before the gradient-free run, which may take long
 
-    # Nelder-Mead on the same loss and seeds: forward passes, the seeds vmapped, jitted once
-    f = m.simulate_fn(args.t_ms, 0.1)
-    seed_arr = jnp.asarray(seeds, jnp.uint32)
-    put = resolve(m, path)
-
-    def loss_of(x):
-        p = put.put(start.params, x[0])
-        stats = jax.vmap(lambda s: obj.statistic(m, f(p, s)))(seed_arr)
-        return obj.compare(jnp.mean(stats, axis=0))
-
-    loss_jit = jax.jit(loss_of)
-    calls = []
-
-    def counted(x):
-        calls.append(float(loss_jit(jnp.asarray(x, jnp.float32))))
-        return calls[-1]
-
-    # stops on its tolerances (a weight known to 0.5 pA, 0.6 %) or after --max-evals: on a chaotic
-    # column the loss of nearby weights differs by more than any tolerance on the loss itself
-    t0 = time.perf_counter()
-    nm = minimize(counted, np.array([87.8 * 1.3]), method="Nelder-Mead",
-                  options={"maxfev": args.max_evals, "xatol": 0.5, "fatol": np.inf})
-    t_nm = time.perf_counter() - t0
+    # Nelder-Mead on the same loss and seeds. It stops on its tolerances (a weight known to 0.5 pA,
+    # 0.6 %) or after --max-evals: on a chaotic column the loss of nearby weights differs by more
+    # than any tolerance on the loss itself
+    nm, calls, t_nm = _nelder_mead(start, [obj], seeds, args.t_ms, [resolve(m, path)], np.array([87.8 * 1.3]),
+                                   {"maxfev": args.max_evals, "xatol": 0.5, "fatol": np.inf})
     reach = next((i + 1 for i, v in enumerate(calls) if v <= out["gradient"]["loss_best"]), None)
     out["nelder_mead"] = {"weight_pA": float(nm.x[0]), "rel_err": float(nm.x[0]) / 87.8 - 1,
                           "loss_best": float(min(calls)), "evaluations": len(calls),
                           "simulations": len(calls) * len(seeds), "evaluations_to_gradient_best": reach,
                           "weights_pA": [float(v) for v in np.ravel(nm.final_simplex[0])], "wall_s": t_nm}
     return out
+
+
+def _nelder_mead(model, objectives, seeds, t_ms: float, paths, x0, options: dict):
+    """scipy's Nelder-Mead from ``x0`` on the parameters ``paths`` of ``model``, scored by the loss
+    ``fit`` differentiates (:func:`jaxfne.fitting.fit.seed_mean_loss`, forward passes only, the
+    seeds vmapped, jitted once): ``(result, loss of every evaluation, wall time)``."""
+    import jax
+    import jax.numpy as jnp
+    from scipy.optimize import minimize
+
+    from jaxfne.fitting.fit import seed_mean_loss
+
+    loss = seed_mean_loss(model, model.simulate_fn(t_ms, 0.1), objectives, seeds)
+
+    def loss_at(x):
+        p = model.params
+        for path, v in zip(paths, x):
+            p = path.put(p, v)
+        return loss(p)
+
+    loss_jit = jax.jit(loss_at)
+    calls: list[float] = []
+
+    def counted(x):
+        calls.append(float(loss_jit(jnp.asarray(x, jnp.float32))))
+        return calls[-1]
+
+    t0 = time.perf_counter()
+    nm = minimize(counted, x0, method="Nelder-Mead", options=options)
+    return nm, calls, time.perf_counter() - t0
 
 
 def _peak_rss_of_one_gradient(scale: float, k_scale: float, t_ms: float, checkpoint_ms, backward: bool) -> dict:
