@@ -19,6 +19,7 @@ from .model import Model
 from .network import build_synapses, resolve_connectivity
 from .neurons import family
 from .populations import NeuronTable, build_neuron_table
+from .sources import build_sources, check_source_memory
 
 __all__ = ["construct"]
 
@@ -53,6 +54,8 @@ def _stimuli(cfg: Configuration, table: NeuronTable, fam):
                 waves.append(wave)
                 wmask.append(m)
     for i, st in enumerate(cfg.stimuli):
+        if st["kind"] == "spike_sources":  # its projections name its targets (jaxfne.sources)
+            continue
         m = _target_mask(table, st["target"], f"stimuli[{i}]")
         if st["kind"] == "gaussian":
             gauss.append((st["mean"], st["std"], m, _window(st)))
@@ -105,12 +108,16 @@ def construct(cfg: Configuration) -> Model:
     scheme = em["scheme"] or fam.preset_scheme(em["preset"])
     conn = resolve_connectivity(spec, fam.preset_connectivity(em["preset"]), table, rt["dt_ms"])
     _check_synapse_memory(table, conn, dtype)
+    check_source_memory(cfg, table)
     syn = build_synapses(table, conn, rng, dtype=dtype)
+    sources = build_sources(cfg, table, rng, delay_floor_ms=conn["delay_floor_ms"], synapse=syn.synapse,
+                            tau_ms=syn.tau_ms, dtype=dtype)
     waves, wmask, gauss, poisson = _stimuli(cfg, table, fam)
     from .model_build import assemble
 
     return assemble(cfg=cfg, table=table, synapses=syn, conn=conn, neuron=neuron, scheme=scheme, dtype=dtype,
-                    waves=waves, wmask=wmask, gauss=gauss, poisson=poisson, gains=conn["projections"] is not None)
+                    waves=waves, wmask=wmask, gauss=gauss, poisson=poisson, gains=conn["projections"] is not None,
+                    sources=sources)
 
 
 def _check_layer_names(cfg: Configuration) -> None:
@@ -123,7 +130,7 @@ def _check_layer_names(cfg: Configuration) -> None:
                                      "a layer of a column: " + ", ".join(known))
     for i, st in enumerate(cfg.stimuli):
         sd = st.get("synapse_depth_um")
-        if st["kind"] != "poisson" or not isinstance(sd, str):
+        if st["kind"] not in ("poisson", "spike_sources") or not isinstance(sd, str):
             continue
         cols = [st["target"]["column"]] if "column" in st["target"] else list(layers)
         for c in cols:

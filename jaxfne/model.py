@@ -38,6 +38,7 @@ class ModelStatic:
     record: RecordSpec
     strict_threshold: bool = False  # a spike needs v > threshold (the family's preset says; else >=)
     closed_end: bool = False  # a preset's published protocol: the loop t = 0:dt:T, T/dt + 1 steps
+    source_kind: str = "event"  # the table kernel of the spike-source populations
 
 
 @dataclass(eq=False)
@@ -55,6 +56,7 @@ class _Host:
     resolved: dict
     per_dt: dict = None  # dt_ms -> (Static, structure with delays in steps); (dt_ms, "grad") -> structure
                         # for reverse mode; filled by engine.prepare
+    sources: tuple = ()  # SourcePopulation of every spike-source stimulus (jaxfne.sources)
 
     def __post_init__(self):
         if self.per_dt is None:
@@ -85,8 +87,9 @@ class Model:
         ``jax.grad`` reuse the compiled simulation. Keys: ``neuron`` (the family's per-neuron
         parameters), ``weights``, ``weight_scale``, ``gain`` ([pre population, post population]
         per-projection gains), ``tau_syn_ms`` (E, I), ``stim_gain``, ``gauss_mean``, ``gauss_std``,
-        ``poisson_rate_hz``, ``poisson_n_inputs``, ``poisson_weight``, ``capacitance_pF`` and, with
-        plasticity, ``stdp``.
+        ``poisson_rate_hz``, ``poisson_n_inputs``, ``poisson_weight``, ``capacitance_pF``, with
+        spike-source populations ``source_rate_hz`` (one per population) and ``source_weights``
+        (a tuple of each population's flat synapse weights) and, with plasticity, ``stdp``.
     structure : dict
         Structure arrays (targets, delays in steps are added per step size, masks, probe matrices).
     static : ModelStatic
@@ -136,8 +139,15 @@ class Model:
 
     @property
     def waveforms(self) -> tuple:
-        """Deterministic stimulus waveforms, then the on-windows of the Gaussian and Poisson drives."""
+        """Deterministic stimulus waveforms, then the on-windows of the Gaussian and Poisson drives and
+        of the spike-source populations."""
         return self._host.waveforms
+
+    @property
+    def sources(self) -> tuple:
+        """The spike-source populations (:class:`~jaxfne.sources.SourcePopulation`: rate, window and
+        drawn synapses of each ``stimulus("spike_sources", ...)``), in configuration order."""
+        return self._host.sources
 
     @property
     def probes(self):

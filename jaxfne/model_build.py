@@ -81,8 +81,32 @@ def record_spec(cfg, probes_static: dict) -> RecordSpec:
         emm=probes_static["rec_emm"])
 
 
+def source_kernel(prop: str) -> str:
+    """The table kernel of the spike-source populations: the network's when it has one, else the
+    backend's (``batched`` on a GPU, ``event`` elsewhere)."""
+    if prop in TABLE_KERNELS:
+        return prop
+    import jax
+
+    return "batched" if jax.default_backend() == "gpu" else "event"
+
+
+def _source_arrays(sources, dt_) -> tuple[dict, dict]:
+    """``(params, struct)`` entries of the spike-source populations: rates and flat weights (leaves
+    that sweeps and gradients reach), and each table's targets, row offsets and out-degrees."""
+    params = {"source_rate_hz": jnp.asarray([sp.rate_hz for sp in sources], dt_).reshape(-1),
+              "source_weights": tuple(jnp.asarray(sp.synapses.flat_weights(dt_)) for sp in sources)}
+    tables = []
+    for sp in sources:
+        syn = sp.synapses
+        tables.append({"targets": jnp.asarray(syn.flat_targets()), "row_start": jnp.asarray(_row_start32(syn)),
+                       "is_exc": jnp.ones(syn.n, bool), "pop_index": jnp.zeros(syn.n, jnp.int32),
+                       "out_degree": jnp.asarray(syn.out_degree(), dt_)})
+    return params, {"sources": tuple(tables)}
+
+
 def assemble(*, cfg, table: NeuronTable, synapses: Synapses, conn: dict, neuron: dict, scheme: str, dtype: str,
-             waves, wmask, gauss, poisson, gains: bool) -> Model:
+             waves, wmask, gauss, poisson, gains: bool, sources: tuple = ()) -> Model:
     from .engine.stimulus import Waveform, on_interval
     from .probes.setup import build_probes
 
@@ -108,6 +132,9 @@ def assemble(*, cfg, table: NeuronTable, synapses: Synapses, conn: dict, neuron:
         params[k] = jnp.asarray(em[k], dt_)
     if gains:
         params["gain"] = jnp.ones((len(table.populations),) * 2, dt_)
+    if sources:
+        src_params, src_struct = _source_arrays(sources, dt_)
+        params.update(src_params)
     struct = {
         "is_exc": jnp.asarray(table.is_exc),
         "pop_index": jnp.asarray(table.pop_index),
@@ -136,6 +163,8 @@ def assemble(*, cfg, table: NeuronTable, synapses: Synapses, conn: dict, neuron:
     else:
         params["weights"] = jnp.zeros((n, 1), dt_)
 
+    if sources:
+        struct.update(src_struct)
     probes = build_probes(cfg, table, dtype)
     struct.update(probes.struct)
     opts = cfg.probe_spec["options"]
@@ -149,14 +178,19 @@ def assemble(*, cfg, table: NeuronTable, synapses: Synapses, conn: dict, neuron:
         full_rows=prop == "event" and _full_rows(synapses), uniform_delay=synapses.is_uniform_delay(),
         gains=gains, plastic=plastic, n_wave=len(waves), n_gauss=len(gauss), n_poisson=len(poisson),
         record=record_spec(cfg, probes.static), strict_threshold=fam.strict_threshold(em["preset"]),
-        closed_end=fam.preset_run(em["preset"], em["per_type"], em["drive"]) is not None)
+        closed_end=fam.preset_run(em["preset"], em["per_type"], em["drive"]) is not None,
+        source_kind=source_kernel(prop))
     resolved = {"connectivity": conn, "family": em["family"], "scheme": scheme, "propagation": prop,
                 "n_synapses": synapses.count, "populations": list(table.populations)}
+    if sources:
+        resolved["source_synapses"] = [sp.synapses.count for sp in sources]
     # waveform table columns: stimulus currents, then the on-windows of the Gaussian and Poisson drives
+    # and of the spike-source populations
     always = Waveform((on_interval(float("-inf"), float("inf"), 1.0),))
-    windows = [g[3] or always for g in gauss] + [q[4] or always for q in poisson]
+    windows = [g[3] or always for g in gauss] + [q[4] or always for q in poisson] + [sp.window for sp in sources]
     host = _Host(cfg=cfg, table=table, synapses=synapses, static=static, waveforms=tuple(waves) + tuple(windows),
-                 geometry=probes.geometry, basis_spec=probes.basis_spec, probes=probes, resolved=resolved)
+                 geometry=probes.geometry, basis_spec=probes.basis_spec, probes=probes, resolved=resolved,
+                 sources=tuple(sources))
     model = Model(params, struct, host)
     from .engine.prepare import prepare
 

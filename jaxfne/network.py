@@ -41,6 +41,9 @@ class Synapses:
     synapse : {"exponential", "delta"}
     tau_ms : dict
         Decay time of the excitatory and inhibitory synaptic currents (exponential synapses).
+    n_targets : int or None
+        Number of neurons ``post`` indexes when the rows are not the network's own neurons (a
+        spike-source population's ``n`` sources onto the network's neurons); ``None``: ``n``.
     """
 
     n: int
@@ -50,6 +53,7 @@ class Synapses:
     delay_ms: np.ndarray
     synapse: str
     tau_ms: dict
+    n_targets: int | None = None
 
     @property
     def count(self) -> int:
@@ -111,8 +115,8 @@ class Synapses:
         return out
 
     def flat_targets(self) -> np.ndarray:
-        """Targets in row order, int32, then ``row_width`` padding entries ``N``."""
-        return self._padded(self.post, self.n, np.int32)
+        """Targets in row order, int32, then ``row_width`` padding entries ``N`` (the number of targets)."""
+        return self._padded(self.post, self.n if self.n_targets is None else self.n_targets, np.int32)
 
     def flat_weights(self, dtype=None) -> np.ndarray:
         """Weights in row order (``dtype``, default that of :attr:`weight`), then ``row_width`` zeros."""

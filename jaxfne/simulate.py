@@ -50,6 +50,7 @@ def _bytes_per_step(static, n_rec: int) -> int:
     b += item * n_rec * (int(r.V_m) + int(r.I_syn)) // r.every
     b += item * (r.n_bins * (r.n_pops if r.attribution else 1) + r.n_mua + 3)
     b += item * static.n * (int(static.drive.n_gauss > 0) + static.drive.n_poisson)  # random draws of the chunk
+    b += item * sum(static.drive.source_sizes)  # spike counts of the sources
     return b
 
 

@@ -5,6 +5,9 @@ replayed in NEST (:func:`tests.reference.nest_pd14.run_exported`), nothing redra
 
 * DC drive, float64, the full in-degrees at 5 % of the neurons: NEST and jaxfne integrate the
   same deterministic network, spike for spike over the first 200 ms.
+* The same with the reference's thalamic input (902 sources, a 10 ms volley of 120 Hz): jaxfne's
+  source spike trains (:func:`jaxfne.sources.spike_counts`) are replayed through NEST parrot
+  neurons onto the exported thalamic synapses: spike for spike over 200 ms.
 * Poisson drive at 10 % (``scale = k_scale = 0.1``): only the background noise differs; the eight
   population rates over [0.5, 2.5) s, averaged over three noise seeds on each side, agree within 5 %.
 """
@@ -52,6 +55,32 @@ def test_dc_network_spike_for_spike():
     keep = steps < 2000  # a spike stamped at 200 ms belongs to step 1999
     assert ev.steps.size > 1000
     np.testing.assert_array_equal(ev.steps, steps[keep])
+    np.testing.assert_array_equal(ev.neurons, senders[keep])
+
+
+def test_thalamic_volley_spike_for_spike():
+    pytest.importorskip("nest")
+    import jax
+
+    with jax.enable_x64(True):
+        cfg = jaxfne.presets.potjans_diesmann_2014(scale=0.05, k_scale=1.0, drive="dc", thalamus=True,
+                                                  th_start_ms=100.0).runtime(duration_ms=200.0, dtype="float64")
+        m = jaxfne.construct(cfg)
+        ev = jaxfne.simulate(m, seed=0).spike_events
+        (counts,) = jaxfne.sources.spike_counts(m, seed=0)
+    steps, source = np.nonzero(counts)
+    reps = counts[steps, source]
+    th = m.sources[0].synapses
+    replay = dict(n=th.n, steps=np.repeat(steps, reps), source=np.repeat(source, reps), pre=th.pre, post=th.post,
+                  weight_pA=th.weight.astype(np.float64), delay_ms=th.delay_steps(0.1) * 0.1)
+    assert 1010 <= steps.min() and steps.max() < 1110 and reps.sum() > 900  # the volley: [101, 111) ms
+    out = nest_pd14.run_exported(**_export(m, 0.1), poisson_rate_hz=None, poisson_weight_pA=None, t_sim_ms=200.0,
+                                 sources=replay)
+    nest_steps, senders = _nest_steps(out, 0.1)
+    keep = nest_steps < 2000
+    evoked = (ev.steps >= 1010) & (ev.steps < 1300)
+    assert evoked.sum() > 2 * ((ev.steps >= 700) & (ev.steps < 1000)).sum()  # the volley evokes spikes
+    np.testing.assert_array_equal(ev.steps, nest_steps[keep])
     np.testing.assert_array_equal(ev.neurons, senders[keep])
 
 

@@ -80,7 +80,7 @@ def test_full_scale_counts_are_the_published_ones():
 
 @pytest.mark.parametrize("kwargs,field", [
     ({"scale": 0.0}, "scale"), ({"scale": 1.5}, "scale"), ({"k_scale": -0.1}, "k_scale"),
-    ({"k_scale": 2.0}, "k_scale"), ({"drive": "noise"}, "drive"), ({"thalamus": True}, "thalamus"),
+    ({"k_scale": 2.0}, "k_scale"), ({"drive": "noise"}, "drive"), ({"thalamus": "yes"}, "thalamus"),
     ({"K_ext": {"L7E": 100}}, "K_ext.L7E"), ({"num_neurons": {"L4": 10}}, "num_neurons.L4"),
     ({"tau_m": -1.0}, "tau_m"), ({"psp_mV": 0.2}, "psp_mV"), ({"V0": "random"}, "V0"),
     ({"scale": 1e-4}, "scale"),

@@ -392,10 +392,28 @@ class Configuration:
 
         Parameters
         ----------
-        kind : {"step", "pulse", "ramp", "series", "poisson", "gaussian"}
+        kind : {"step", "pulse", "ramp", "series", "poisson", "gaussian", "spike_sources"}
             See :data:`jaxfne.config.schema.STIMULUS_DEFAULTS` for each kind's parameters.
+            ``"spike_sources"`` is a population of ``n_sources`` independent Poisson spike sources
+            of ``rate_hz`` within ``[start_ms, stop_ms)``, each sending its one spike train to all
+            of its targets (shared, hence correlated input: NEST's ``poisson_generator`` feeding
+            ``parrot_neuron`` s, the thalamus of Potjans & Diesmann 2014). Its ``projections`` map
+            target population names (``"L4E"``, ``"V1:L4E"``) to a rule with its number and an
+            excitatory weight and delay, as ``connectivity(projections=...)`` entries; a source
+            spiking k times in a step delivers k events.
         target : "all" or dict
-            Selection by ``column``, ``layer`` and/or ``cell_type``, e.g. ``{"layer": "L4"}``.
+            Selection by ``column``, ``layer`` and/or ``cell_type``, e.g. ``{"layer": "L4"}``
+            (``"all"`` for ``"spike_sources"``, whose projections name their targets).
+
+        Example
+        -------
+        >>> import jaxfne
+        >>> cfg = (jaxfne.presets.potjans_diesmann_2014(scale=0.05, k_scale=0.1)
+        ...        .stimulus("spike_sources", n_sources=90, rate_hz=120.0, start_ms=100.0, stop_ms=110.0,
+        ...                  projections={"L4E": {"rule": "fixed_indegree", "K": 10, "weight": 87.8,
+        ...                                       "delay_ms": 1.5, "delay_sd_ms": 0.75}}))
+        >>> cfg.stimuli[-1]["kind"]
+        'spike_sources'
         """
         check_option("stimulus.kind", kind, S.STIMULUS_KINDS)
         defaults = S.STIMULUS_DEFAULTS[kind]
@@ -404,6 +422,9 @@ class Configuration:
         p.update(params)
         _check_stimulus(kind, p)
         tgt = _check_target(target)
+        if kind == "spike_sources" and tgt:
+            raise ConfigurationError("stimulus[spike_sources].target", target,
+                                     '"all": the projections name the target populations')
         return self._with("stimuli", self._data["stimuli"] + [{"kind": kind, "target": tgt, **p}])
 
     def probes(self, modes: Sequence[str], **kwargs: Any) -> Configuration:
@@ -757,34 +778,39 @@ def _check_projections(table: Any) -> None:
     f = "connectivity.projections"
     if not isinstance(table, Mapping) or not table:
         raise ConfigurationError(f, table, 'a non-empty mapping {"PRE->POST": {"rule": ..., "weight": ...}}')
-    need = {"pairwise_bernoulli": "p", "fixed_indegree": "K", "fixed_total_number": "N_syn"}
     for key, pj in table.items():
         g = f"{f}.{key}"
         if not isinstance(key, str) or key.count("->") != 1 or not all(key.split("->")):
             raise ConfigurationError(g, pj, 'keys "PRE->POST" naming populations, e.g. "L4E->L2/3E" or "V1:L4E->V1:L4I"')
-        if not isinstance(pj, Mapping):
-            raise ConfigurationError(g, pj, "a mapping with rule, p/K/N_syn, weight, weight_rel_sd, delay_ms, delay_sd_ms")
-        check_keys(g, pj, tuple(S.PROJECTION_DEFAULTS))
-        rule = pj.get("rule", S.PROJECTION_DEFAULTS["rule"])
-        check_option(f"{g}.rule", rule, S.PROJECTION_RULES)
-        for other in set(need.values()) - {need[rule]}:
-            if pj.get(other) is not None:
-                raise ConfigurationError(f"{g}.{other}", pj[other], f"nothing with rule={rule!r} (it takes {need[rule]})")
-        if pj.get(need[rule]) is None:
-            raise ConfigurationError(f"{g}.{need[rule]}", None, f"a value with rule={rule!r}")
-        if rule == "pairwise_bernoulli":
-            check_number(f"{g}.p", pj["p"], lo=0, hi=1)
-        else:
-            check_int(f"{g}.{need[rule]}", pj[need[rule]], lo=0)
-        if pj.get("weight") is None:
-            raise ConfigurationError(f"{g}.weight", None, "a mean weight (family current unit; < 0 from inhibitory populations)")
-        w = check_number(f"{g}.weight", pj["weight"])
-        pre_type = key.split("->")[0][-1]
-        if (pre_type == "E" and w < 0) or (pre_type == "I" and w > 0):
-            raise ConfigurationError(f"{g}.weight", w, f"a weight of the sign of the presynaptic type {pre_type!r}")
-        for k in ("weight_rel_sd", "delay_ms", "delay_sd_ms"):
-            if k in pj:
-                check_number(f"{g}.{k}", pj[k], lo=0)
+        _check_projection(g, pj, key.split("->")[0][-1])
+
+
+def _check_projection(g: str, pj: Any, pre_type: str) -> None:
+    """One projection ``{rule, p/K/N_syn, weight, weight_rel_sd, delay_ms, delay_sd_ms}`` named ``g``
+    whose weight must have the sign of ``pre_type`` (``"E"``: >= 0, ``"I"``: <= 0)."""
+    need = {"pairwise_bernoulli": "p", "fixed_indegree": "K", "fixed_total_number": "N_syn"}
+    if not isinstance(pj, Mapping):
+        raise ConfigurationError(g, pj, "a mapping with rule, p/K/N_syn, weight, weight_rel_sd, delay_ms, delay_sd_ms")
+    check_keys(g, pj, tuple(S.PROJECTION_DEFAULTS))
+    rule = pj.get("rule", S.PROJECTION_DEFAULTS["rule"])
+    check_option(f"{g}.rule", rule, S.PROJECTION_RULES)
+    for other in set(need.values()) - {need[rule]}:
+        if pj.get(other) is not None:
+            raise ConfigurationError(f"{g}.{other}", pj[other], f"nothing with rule={rule!r} (it takes {need[rule]})")
+    if pj.get(need[rule]) is None:
+        raise ConfigurationError(f"{g}.{need[rule]}", None, f"a value with rule={rule!r}")
+    if rule == "pairwise_bernoulli":
+        check_number(f"{g}.p", pj["p"], lo=0, hi=1)
+    else:
+        check_int(f"{g}.{need[rule]}", pj[need[rule]], lo=0)
+    if pj.get("weight") is None:
+        raise ConfigurationError(f"{g}.weight", None, "a mean weight (family current unit; < 0 from inhibitory populations)")
+    w = check_number(f"{g}.weight", pj["weight"])
+    if (pre_type == "E" and w < 0) or (pre_type == "I" and w > 0):
+        raise ConfigurationError(f"{g}.weight", w, f"a weight of the sign of the presynaptic type {pre_type!r}")
+    for k in ("weight_rel_sd", "delay_ms", "delay_sd_ms"):
+        if k in pj:
+            check_number(f"{g}.{k}", pj[k], lo=0)
 
 
 def _check_target(target: Any) -> dict:
@@ -825,10 +851,22 @@ def _check_stimulus(kind: str, p: dict) -> None:
             raise ConfigurationError(f"{f}.values", vals, "a non-empty list of currents")
         p["values"] = [check_number(f"{f}.values[{i}]", v) for i, v in enumerate(vals)]
         p["dt_ms"] = check_number(f"{f}.dt_ms", p["dt_ms"], lo=0, lo_open=True)
-    if kind == "poisson":
+    if kind == "spike_sources":
+        p["n_sources"] = check_int(f"{f}.n_sources", p["n_sources"], lo=1, hi=2**31 - 2)
+        table = p["projections"]
+        if not isinstance(table, Mapping) or not table:
+            raise ConfigurationError(f"{f}.projections", table, 'a non-empty mapping {"POST": {"rule": ..., "weight": ...}} '
+                                     'from target population names ("L4E" or "V1:L4E")')
+        for key, pj in table.items():
+            if not isinstance(key, str) or not key or "->" in key:
+                raise ConfigurationError(f"{f}.projections.{key}", pj, 'a target population name, e.g. "L4E" or "V1:L4E"')
+            _check_projection(f"{f}.projections.{key}", pj, "E")
+        p["projections"] = {k: dict(v) for k, v in table.items()}
+    if kind in ("poisson", "spike_sources"):
         p["rate_hz"] = check_number(f"{f}.rate_hz", p["rate_hz"], lo=0)
-        p["n_inputs"] = check_int(f"{f}.n_inputs", p["n_inputs"], lo=1)
-        p["weight"] = check_number(f"{f}.weight", p["weight"])
+        if kind == "poisson":
+            p["n_inputs"] = check_int(f"{f}.n_inputs", p["n_inputs"], lo=1)
+            p["weight"] = check_number(f"{f}.weight", p["weight"])
         sd = p["synapse_depth_um"]
         if sd is not None and not isinstance(sd, str):
             if not isinstance(sd, Sequence) or len(sd) != 2:

@@ -136,7 +136,7 @@ STDP_DEFAULTS = {
 
 INTER_COLUMN_DEFAULTS = {"p": 0.02, "weight_scale": 1.0, "delay_ms": 3.0, "types": ["E"]}
 
-STIMULUS_KINDS = ("step", "pulse", "ramp", "series", "poisson", "gaussian")
+STIMULUS_KINDS = ("step", "pulse", "ramp", "series", "poisson", "gaussian", "spike_sources")
 
 #: Each stimulus kind's parameters and defaults (currents in the emitter's units).
 STIMULUS_DEFAULTS = {
@@ -150,6 +150,13 @@ STIMULUS_DEFAULTS = {
     # (top, bottom) in um below the pia = a layer-specific afferent (e.g. thalamic input ending in L4).
     "poisson": {"rate_hz": 8.0, "n_inputs": 100, "weight": 0.6, "start_ms": 0.0, "stop_ms": float("inf"),
                 "synapse_depth_um": None},
+    # A population of n_sources independent Poisson spike sources of rate_hz, each sending its one spike
+    # train to all of its targets (NEST's poisson_generator -> parrot_neurons; Potjans & Diesmann 2014
+    # thalamus): shared input, correlated across targets. projections: {"POST": {rule, p/K/N_syn,
+    # weight >= 0, weight_rel_sd, delay_ms, delay_sd_ms}} per target population (PROJECTION_DEFAULTS);
+    # the arrivals are an excitatory synaptic current of their own (synapse_depth_um as for poisson).
+    "spike_sources": {"n_sources": 100, "rate_hz": 10.0, "start_ms": 0.0, "stop_ms": float("inf"),
+                      "projections": None, "synapse_depth_um": None},
     # White Gaussian current, std given per 1 ms step (Izhikevich 2003 "thalamic input"); for other dt
     # the per-step std is std * sqrt(1 ms / dt) so the input's diffusion per ms does not change.
     "gaussian": {"mean": 0.0, "std": 1.0, "start_ms": 0.0, "stop_ms": float("inf")},

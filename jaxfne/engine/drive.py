@@ -13,12 +13,13 @@ from jax import lax
 
 from .rng import wrap_key
 
-__all__ = ["draws", "external", "pathwise_counts", "poisson_kmax"]
+__all__ = ["draws", "external", "pathwise_counts", "poisson_kmax", "source_windows"]
 
 
 def draws(ds, n: int, dt: float, dtype, params: dict, struct: dict, key, steps, *, pathwise: bool = False) -> dict:
     """Per-step Gaussian and Poisson input, ``z[T, N]`` and ``pc[T, P, N]`` (``pc[T, N]`` when every
-    neuron gets at most one Poisson drive: one uniform per neuron and step, not one per drive).
+    neuron gets at most one Poisson drive: one uniform per neuron and step, not one per drive), and
+    the spike counts ``src`` of the spike-source populations (:func:`jaxfne.engine.sources.draws`).
 
     ``pathwise`` gives the Poisson counts a derivative in their mean (:func:`pathwise_counts`), so that
     gradients reach the drives' rates and input counts.
@@ -58,6 +59,10 @@ def draws(ds, n: int, dt: float, dtype, params: dict, struct: dict, key, steps, 
             lam = lam[:, None]
         if pathwise:
             out["pc"] = pathwise_counts(out["pc"], lam)
+    if ds.n_sources:
+        from . import sources
+
+        out["src"] = sources.draws(ds, dt, dtype, params, raw, steps, pathwise=pathwise)
     return out
 
 
@@ -108,15 +113,22 @@ def _poisson_isf(q: float, lam: float) -> int:
     return int(below if pdtr(below, lam) >= p else k)
 
 
+def source_windows(ds, xs: dict):
+    """The on-windows ``[Q]`` of the spike-source populations in this step."""
+    return xs["wave"][ds.n_wave + ds.n_gauss + ds.n_poisson:]
+
+
 def external(ds, n: int, dt: float, dtype, params: dict, struct: dict, xs: dict):
     """``(i_ext[N], drive_arrivals[P, N], poisson_on[P])`` of one step.
 
     ``i_ext``: stimulus waveforms and Gaussian current; ``drive_arrivals``: each Poisson drive's
-    weighted event count, an arrival in its own excitatory synaptic current.
+    weighted event count, an arrival in its own excitatory synaptic current. The waveform table's
+    columns are the stimuli, then the on-windows of the Gaussian drives, the Poisson drives and the
+    spike-source populations (:func:`source_windows`).
     """
     win = xs["wave"]
     gauss_on = win[ds.n_wave:ds.n_wave + ds.n_gauss]
-    poisson_on = win[ds.n_wave + ds.n_gauss:]
+    poisson_on = win[ds.n_wave + ds.n_gauss:ds.n_wave + ds.n_gauss + ds.n_poisson]
     if not ds.n_poisson:
         p_in = jnp.zeros((0, n), dtype)
     else:

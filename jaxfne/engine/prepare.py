@@ -35,33 +35,70 @@ def prepare(model, dt_ms: float, params: dict | None = None, *, float_spikes: bo
         host.per_dt[dt_ms] = _build(model, dt_ms)
     static, struct = host.per_dt[dt_ms]
     sur = surrogate or Surrogate()
-    if float_spikes and static.prop.kind in TABLE_KERNELS and not sur.spikes_only:
+    if float_spikes and not sur.spikes_only and (static.prop.kind in TABLE_KERNELS or static.sources):
         if (dt_ms, "grad") not in host.per_dt:
-            host.per_dt[(dt_ms, "grad")] = {**struct, "flat_pre": presynaptic_index(struct["row_start"],
-                                                                                     struct["targets"].shape[0])}
+            host.per_dt[(dt_ms, "grad")] = _with_presynaptic_index(struct, static.prop.kind in TABLE_KERNELS)
         struct = host.per_dt[(dt_ms, "grad")]
     p = model.params if params is None else params
     if static.drive.n_poisson:
         k = poisson_kmax(np.asarray(p["poisson_rate_hz"]), np.asarray(p["poisson_n_inputs"]), dt_ms)
         static = dataclasses.replace(static, drive=dataclasses.replace(static.drive, poisson_kmax=k))
+    if static.drive.n_sources:
+        rates = np.asarray(p["source_rate_hz"])
+        k = poisson_kmax(rates, np.ones_like(rates), dt_ms)
+        static = dataclasses.replace(static, drive=dataclasses.replace(static.drive, source_kmax=k))
     if float_spikes:
         static = dataclasses.replace(static, float_spikes=True, surrogate=sur,
                                      prop=dataclasses.replace(static.prop, spiking_transpose=sur.spikes_only))
     return static, struct
 
 
+def _with_presynaptic_index(struct: dict, network: bool) -> dict:
+    """``struct`` with the presynaptic index of every synapse of the network's table (when ``network``)
+    and of every spike-source table: what their transposed delivery over all rows reads."""
+    out = dict(struct)
+    if network:
+        out["flat_pre"] = presynaptic_index(struct["row_start"], struct["targets"].shape[0])
+    if "sources" in struct:
+        out["sources"] = tuple({**t, "flat_pre": presynaptic_index(t["row_start"], t["targets"].shape[0])}
+                               for t in struct["sources"])
+    return out
+
+
+def _source_statics(model, dt_ms: float, struct: dict) -> tuple:
+    """Each spike-source population's :class:`PropagationStatic` (its table's ``n_pre`` = its sources),
+    with the table's delays in steps of ``dt_ms`` added to ``struct["sources"]``."""
+    if not model.sources:
+        return ()
+    statics, tables = [], []
+    for sp, tab in zip(model.sources, struct["sources"]):
+        syn = sp.synapses
+        _check_ring_memory(model, float(np.max(syn.delay_ms)) if syn.count else dt_ms, dt_ms,
+                           f"stimuli[{sp.index}].projections")
+        statics.append(PropagationStatic(kind=model.static.source_kind, n=model.n, d_len=syn.max_delay_steps(dt_ms) + 1,
+                                         uniform_delay=0, full_rows=False, gains=False, row_width=syn.row_width,
+                                         capacity=min(syn.n, BATCH_CAPACITY), n_pre=syn.n))
+        tables.append({**tab, "delays": jnp.asarray(syn.flat_delays(dt_ms))})
+    struct["sources"] = tuple(tables)
+    return tuple(statics)
+
+
 def _check_delay_memory(model, dt_ms: float) -> None:
     """The ring buffer of future arrivals, [2, max delay steps + 1, N], must fit in memory."""
-    from ..errors import ConfigurationError
-
     syn = model.synapses
     if not syn.count or model.static.propagation == "none":
         return
-    longest = float(np.max(syn.delay_ms))
+    field = "connectivity.projections" if model.resolved["connectivity"]["projections"] else "connectivity.delay_ms"
+    _check_ring_memory(model, float(np.max(syn.delay_ms)), dt_ms, field)
+
+
+def _check_ring_memory(model, longest: float, dt_ms: float, field: str) -> None:
+    """A ring buffer [2, longest / dt + 1, N] must fit in memory (else ``ConfigurationError`` on ``field``)."""
+    from ..errors import ConfigurationError
+
     d_len = longest / dt_ms + 2
     item = 8 if model.static.dtype == "float64" else 4
     need = 2 * d_len * (model.n + 1) * item
-    field = "connectivity.projections" if model.resolved["connectivity"]["projections"] else "connectivity.delay_ms"
     if d_len > 2**31 - 1 or need > physical_memory_bytes() / 2:
         raise ConfigurationError(field, longest, f"delays whose ring buffer fits in memory: {longest:g} ms at dt "
                                  f"{dt_ms:g} ms for {model.n} neurons needs {need / 2**30:.3g} GiB")
@@ -106,6 +143,8 @@ def _build(model, dt_ms: float):
     static = Static(n=ms.n, dt=float(dt_ms), dtype=ms.dtype, family=ms.family, scheme=ms.scheme,
                     synapse=ms.synapse, prop=prop,
                     drive=DriveStatic(n_wave=ms.n_wave, n_gauss=ms.n_gauss, n_poisson=ms.n_poisson,
-                                      poisson_disjoint=_poisson_disjoint(struct, ms.n_poisson)),
-                    record=ms.record, plastic=ms.plastic, strict_threshold=ms.strict_threshold)
+                                      poisson_disjoint=_poisson_disjoint(struct, ms.n_poisson),
+                                      source_sizes=tuple(sp.n_sources for sp in model.sources)),
+                    record=ms.record, plastic=ms.plastic, strict_threshold=ms.strict_threshold,
+                    sources=_source_statics(model, dt_ms, struct))
     return static, struct

@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from ..synapses import CurrentSynapses
+from . import drive, sources
 
 __all__ = ["per_step", "sampled"]
 
@@ -28,6 +29,8 @@ def per_step(spec, static, struct: dict, s, syn_state: dict, scale_pA, xs: dict,
         counts = struct["emm_rows"] @ s
         if static.drive.n_poisson:
             counts = counts + jnp.stack([0.0, jnp.sum(xs["pc"] * poisson_on[:, None] * struct["poisson_mask"]), 0.0])
+        if static.drive.n_sources:
+            counts = counts + jnp.stack([0.0, sources.events(xs["src"], drive.source_windows(static.drive, xs), struct), 0.0])
         out["emm_counts"] = counts
     return out
 

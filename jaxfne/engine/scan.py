@@ -17,6 +17,7 @@ from jax import lax
 from ..neurons import FAMILIES
 from ..propagation import KERNELS
 from ..synapses import init_state as synapse_state, stdp
+from . import sources
 from .step import step
 
 __all__ = ["chunk_fn", "init_carry"]
@@ -27,7 +28,7 @@ def init_carry(static, params: dict, struct: dict) -> dict:
     dt = jnp.dtype(static.dtype)
     carry = {
         "neuron": FAMILIES[static.family].init_state(params["neuron"], dt),
-        "syn": synapse_state(static.n, static.drive.n_poisson, dt),
+        "syn": synapse_state(static.n, static.drive.n_poisson + static.drive.n_sources, dt),
         "bad": jnp.array([-1, -1], jnp.int32),
     }
     kernel = KERNELS.get(static.prop.kind)
@@ -35,6 +36,8 @@ def init_carry(static, params: dict, struct: dict) -> dict:
         carry["prop"] = kernel.init(static.prop, dt)
     if static.plastic:
         carry["plastic"] = stdp.init_state(params["weights"], static.n, dt)
+    if static.sources:
+        carry["sources"] = sources.init(static.sources, dt)
     return carry
 
 

@@ -23,6 +23,13 @@ class DriveStatic:
     n_poisson: int
     poisson_kmax: int = 0  # >0: inverse-CDF Poisson sampling over counts 0..kmax-1
     poisson_disjoint: bool = False  # every neuron gets at most one Poisson drive: one count per neuron
+    source_sizes: tuple = ()  # sources of each spike-source population
+    source_kmax: int = 0  # >0: inverse-CDF Poisson sampling of the sources' counts over 0..kmax-1
+
+    @property
+    def n_sources(self) -> int:
+        """Number of spike-source populations (their currents follow the Poisson drives' in ``I_p``)."""
+        return len(self.source_sizes)
 
 
 @dataclass(frozen=True)
@@ -69,3 +76,4 @@ class Static:
     float_spikes: bool = False  # emit 0/1 floats that carry the surrogate gradient (for grad)
     surrogate: Surrogate = Surrogate()  # the spike function's pseudo-derivative
     strict_threshold: bool = False  # spike at x > 0 instead of x >= 0 (the family's preset decides)
+    sources: tuple = ()  # PropagationStatic of each spike-source population's table (n_pre = its sources)

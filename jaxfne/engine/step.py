@@ -1,7 +1,7 @@
 """One time step as a short composition of the components.
 
-drive -> arrivals -> neuron (which orders its own synaptic update) -> propagation -> plasticity ->
-numerics check -> record. Each concern is one call into its component; the step knows no family,
+drive -> arrivals (the network's and the spike sources') -> neuron (which orders its own synaptic
+update) -> propagation (the neurons' spikes and the sources') -> plasticity -> numerics check -> record. Each concern is one call into its component; the step knows no family,
 kernel or signal by name.
 """
 
@@ -12,7 +12,7 @@ import jax.numpy as jnp
 from ..neurons import FAMILIES
 from ..propagation import KERNELS
 from ..synapses import CurrentSynapses, stdp
-from . import drive, record
+from . import drive, record, sources
 from .surrogate import spike_function
 
 __all__ = ["step", "synapses_of"]
@@ -43,6 +43,9 @@ def step(static, params: dict, nparams: dict, struct: dict, carry: dict, xs: dic
         new["prop"], arr = kernel.arrivals(static.prop, carry["prop"], k, weights, params, struct)
     else:
         arr = jnp.zeros((2, n), dt_)
+    if static.sources:
+        new["sources"], src_in = sources.arrivals(static.sources, carry["sources"], k, dt_, n)
+        drive_in = jnp.concatenate([drive_in, src_in])
     arrivals = {"exc": arr[0], "inh": arr[1], "drive": drive_in}
     syn = synapses_of(static, params, nparams)
     new["neuron"], new["syn"], v_sample, s = fam.step(nparams, carry["neuron"], syn, carry["syn"], arrivals, i_ext,
@@ -51,6 +54,9 @@ def step(static, params: dict, nparams: dict, struct: dict, carry: dict, xs: dic
                                                                               static.strict_threshold))
     if kernel is not None:
         new["prop"] = kernel.propagate(static.prop, new["prop"], s, k, weights, params, struct)
+    if static.sources:
+        new["sources"] = sources.propagate(static.sources, new["sources"], xs["src"], drive.source_windows(static.drive, xs),
+                                           k, params, struct)
     if static.plastic:
         new["plastic"] = stdp.update(carry["plastic"], s, struct["plastic_mask"], params["stdp"], static.dt)
     new["bad"] = _first_bad(carry["bad"], v_sample, new["syn"], k, struct["pop_index"])

@@ -13,7 +13,7 @@ or ``neuron/NAME/`` may itself hold one, as ``L2/3E``):
     neuron parameter ``NAME`` shared by every neuron of population ``POP`` (one value); ``neuron/NAME``:
     one value per neuron;
 ``poisson_rate_hz/I``, ``poisson_n_inputs/I``, ``poisson_weight/I``, ``gauss_mean/I``, ``gauss_std/I``,
-``stim_gain/I``
+``stim_gain/I``, ``source_rate_hz/I``
     the ``I``-th drive or stimulus, in the order of the configuration; without ``/I`` the whole vector;
 ``weights``
     every synapse's weight (the flat table, or the dense matrix).
@@ -35,7 +35,8 @@ from ..errors import ConfigurationError
 __all__ = ["ParameterPath", "resolve"]
 
 #: leaves addressed by a drive or stimulus index
-INDEXED = ("poisson_rate_hz", "poisson_n_inputs", "poisson_weight", "gauss_mean", "gauss_std", "stim_gain")
+INDEXED = ("poisson_rate_hz", "poisson_n_inputs", "poisson_weight", "gauss_mean", "gauss_std", "stim_gain",
+           "source_rate_hz")
 
 
 @dataclass(frozen=True)

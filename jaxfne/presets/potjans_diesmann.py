@@ -27,7 +27,7 @@ import numpy as np
 from ..errors import ConfigurationError
 
 __all__ = [
-    "CONN_PROBS", "FULL_MEAN_RATES_HZ", "FULL_NUM_NEURONS", "K_EXT", "LAYER_DEPTHS_UM", "POPULATIONS",
+    "CONN_PROBS", "CONN_PROBS_TH", "FULL_MEAN_RATES_HZ", "FULL_NUM_NEURONS", "K_EXT", "LAYER_DEPTHS_UM", "POPULATIONS",
     "dc_compensating_poisson", "full_num_synapses", "potjans_diesmann_2014", "psc_over_psp",
 ]
 
@@ -50,6 +50,11 @@ CONN_PROBS = np.array([
 ])
 #: External (background) in-degree per population.
 K_EXT = np.array([1600, 1500, 2100, 1900, 2000, 1900, 2900, 2100])
+#: Connection probabilities from the thalamic population to each population (reference ``conn_probs_th``).
+CONN_PROBS_TH = np.array([0.0, 0.0, 0.0983, 0.0619, 0.0, 0.0, 0.0512, 0.0196])
+#: NEST's default delay (ms) of the reference's poisson_generator -> parrot_neuron connection, which
+#: shifts the thalamic spikes after the generator's window by as much.
+TH_GENERATOR_DELAY_MS = 1.0
 #: "Optimized" initial membrane potentials (normal, per population), mV.
 V0_MEAN_MV = np.array([-68.28, -63.16, -63.33, -63.45, -63.11, -61.66, -66.72, -61.43])
 V0_SD_MV = np.array([5.36, 4.57, 4.74, 4.94, 4.94, 4.55, 5.46, 4.48])
@@ -66,6 +71,9 @@ DEFAULTS: dict[str, Any] = {
     "C_m": 250.0, "tau_m": 10.0, "tau_syn": 0.5, "t_ref": 2.0, "E_L": -65.0, "V_th": -50.0, "V_reset": -65.0,
     "psp_exc_mV": 0.15, "g": -4.0, "weight_rel_sd": 0.1, "delay_exc_ms": 1.5, "delay_inh_ms": 0.75,
     "delay_rel_sd": 0.5, "bg_rate_hz": 8.0, "V0": "optimized", "column": "PD14",
+    # thalamic input (reference stimulus_params.py)
+    "th_start_ms": 700.0, "th_duration_ms": 10.0, "th_rate_hz": 120.0, "th_num_neurons": 902, "psp_th_mV": 0.15,
+    "delay_th_ms": 1.5, "delay_th_rel_sd": 0.5,
 }
 DRIVES = ("poisson", "dc")
 
@@ -106,14 +114,24 @@ def potjans_diesmann_2014(scale: float = 1.0, k_scale: float = 1.0, drive: str =
         Background: K_ext independent Poisson inputs of ``bg_rate_hz`` per neuron (the reference's
         Poisson generator per population), or the DC with their mean.
     thalamus : bool
-        The reference's thalamic population (902 parrot neurons sharing their spikes among targets);
-        not available: ``True`` is refused.
+        The reference's thalamic input: ``th_num_neurons`` (902) Poisson sources of ``th_rate_hz``
+        (120 Hz) for ``th_duration_ms`` (10 ms) from ``th_start_ms`` (700 ms), each sending its one
+        spike train to all its targets (a ``stimulus("spike_sources", ...)``; the reference's
+        parrot neurons fed by one ``poisson_generator``, whose connection to them delays the
+        spikes by NEST's default 1 ms: the sources spike in [701, 711) ms). Fixed total numbers
+        of synapses onto L4E, L4I, L6E and L6I from ``conn_probs_th`` (9.83, 6.19, 5.12, 1.96 %),
+        computed as in the reference for the *full-scale* populations and scaled by ``k_scale``
+        only (so below ``scale=1`` every target gets ``1 / scale`` times the full-scale thalamic
+        in-degree, as the reference does), PSP ``psp_th_mV`` (0.15 mV; PSC x 1/sqrt(k_scale), relative SD
+        ``weight_rel_sd``), delays ``delay_th_ms`` (1.5 ms) with relative SD ``delay_th_rel_sd`` (0.5).
     **overrides
         Any of the reference's numbers by name: ``C_m``, ``tau_m``, ``tau_syn``, ``t_ref``, ``E_L``,
         ``V_th``, ``V_reset``, ``psp_exc_mV`` (mean PSP, 0.15 mV; doubled for L4E->L2/3E), ``g``
         (-4), ``weight_rel_sd``, ``delay_exc_ms``, ``delay_inh_ms``, ``delay_rel_sd``, ``bg_rate_hz``,
-        ``V0`` (``"optimized"`` or ``"original"``), ``column`` (its name), and per-population
-        mappings ``K_ext`` and ``num_neurons`` (full-scale values, e.g. ``K_ext={"L4E": 2000}``).
+        ``V0`` (``"optimized"`` or ``"original"``), ``column`` (its name), the thalamic
+        ``th_start_ms``, ``th_duration_ms``, ``th_rate_hz``, ``th_num_neurons``, ``psp_th_mV``,
+        ``delay_th_ms``, ``delay_th_rel_sd``, and per-population mappings ``K_ext`` and
+        ``num_neurons`` (full-scale values, e.g. ``K_ext={"L4E": 2000}``).
 
     Returns
     -------
@@ -130,13 +148,12 @@ def potjans_diesmann_2014(scale: float = 1.0, k_scale: float = 1.0, drive: str =
     7717
     """
     from ..config import configuration
-    from ..config.validate import check_number, check_option
+    from ..config.validate import check_bool, check_number, check_option
 
     scale = check_number("scale", scale, lo=0, hi=1, lo_open=True)
     k_scale = check_number("k_scale", k_scale, lo=0, hi=1, lo_open=True)
     check_option("drive", drive, DRIVES)
-    if thalamus is not False:
-        raise ConfigurationError("thalamus", thalamus, "False (the thalamic population is not available)")
+    thalamus = check_bool("thalamus", thalamus)
     p = _resolve(overrides)
     n_full = p["num_neurons"]
     n = np.round(n_full * scale).astype(int)
@@ -192,7 +209,33 @@ def potjans_diesmann_2014(scale: float = 1.0, k_scale: float = 1.0, drive: str =
         for pop, k, in zip(POPULATIONS, k_ext):
             cfg = cfg.stimulus("poisson", {"layer": pop[:-1], "cell_type": pop[-1]}, rate_hz=p["bg_rate_hz"],
                                n_inputs=int(k), weight=float(psc_ext))
+    if thalamus:
+        cfg = cfg.stimulus("spike_sources", **thalamic_input(p, n_full, k_scale, ratio))
     return cfg
+
+
+def thalamic_input(p: dict, n_full: np.ndarray, k_scale: float, psc_over_psp_ratio: float) -> dict:
+    """The ``spike_sources`` parameters of the reference's thalamic input (network.py
+    ``__create_thalamic_stim_input``, ``__connect_thalamic_stim_input``): synapse numbers from the
+    full-scale populations times ``k_scale``, weight ``PSP_th`` as PSC / sqrt(k_scale), delays
+    normal around ``delay_th_ms``; the generator's window shifted by its 1 ms connection delay."""
+    n_th = int(p["th_num_neurons"])
+    syn = np.round(full_num_synapses_onto(CONN_PROBS_TH, n_th, n_full) * k_scale).astype(np.int64)
+    weight = p["psp_th_mV"] * psc_over_psp_ratio / math.sqrt(k_scale)
+    start = p["th_start_ms"] + TH_GENERATOR_DELAY_MS
+    projections = {pop: {"rule": "fixed_total_number", "N_syn": int(k), "weight": float(weight),
+                         "weight_rel_sd": p["weight_rel_sd"], "delay_ms": p["delay_th_ms"],
+                         "delay_sd_ms": p["delay_th_ms"] * p["delay_th_rel_sd"]}
+                   for pop, k in zip(POPULATIONS, syn) if k > 0}
+    return {"n_sources": n_th, "rate_hz": p["th_rate_hz"], "start_ms": start, "stop_ms": start + p["th_duration_ms"],
+            "projections": projections}
+
+
+def full_num_synapses_onto(conn_probs: np.ndarray, n_pre: int, num_neurons: np.ndarray) -> np.ndarray:
+    """Synapse numbers from ``n_pre`` sources onto each population, before rounding (reference
+    ``num_synapses_from_conn_probs(conn_probs_th, num_th_neurons, full_num_neurons)``)."""
+    prod = float(n_pre) * np.asarray(num_neurons, float)
+    return np.log(1.0 - conn_probs) / np.log((prod - 1.0) / prod)
 
 
 def _resolve(overrides: dict) -> dict:
@@ -217,6 +260,8 @@ def _resolve(overrides: dict) -> dict:
             p[key] = check_option(key, value, ("optimized", "original"))
         elif key == "column":
             p[key] = check_str(key, value)
+        elif key == "th_num_neurons":
+            p[key] = check_int(key, value, lo=1, hi=2**31 - 2)
         else:
             lo = {"g": None, "E_L": None, "V_th": None, "V_reset": None}.get(key, 0)
             p[key] = check_number(key, value, lo=lo) if lo is not None else check_number(key, value)

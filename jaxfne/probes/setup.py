@@ -17,7 +17,7 @@ import numpy as np
 from ..config import Configuration
 from ..populations import NeuronTable
 
-__all__ = ["ProbeSetup", "build_probes", "drive_groups", "FIELD_MODES"]
+__all__ = ["ProbeSetup", "build_probes", "drive_groups", "drive_stimuli", "FIELD_MODES"]
 
 FIELD_MODES = ("source-proxy", "LFP-proxy", "CSD-proxy", "EEG-proxy", "MEG-proxy")
 
@@ -85,7 +85,7 @@ def _check_probe_memory(cfg: Configuration, table: NeuronTable, opts: dict, bott
     modes = set(cfg.probe_spec["modes"])
     bins = n_columns * math.ceil(bottom_um / opts["bin_width_um"])
     contacts = opts["n_contacts"] or math.floor(bottom_um / opts["contact_spacing_um"]) + 1
-    drives = sum(st["kind"] == "poisson" for st in cfg.stimuli)
+    drives = len(drive_stimuli(cfg))
     field_modes = bool(modes & set(FIELD_MODES))
     terms = {
         "probes.bin_width_um": field_modes * (2 + drives) * table.n * bins,
@@ -118,6 +118,13 @@ def _geometry(depths, cols, spec, opts):
                                radius_um=tuple(float(c["radius_um"]) for c in cols))
 
 
+def drive_stimuli(cfg: Configuration) -> list[dict]:
+    """The stimuli with a synaptic current of their own, in the order of ``I_p``: the Poisson drives,
+    then the spike-source populations (each in configuration order)."""
+    return ([st for st in cfg.stimuli if st["kind"] == "poisson"]
+            + [st for st in cfg.stimuli if st["kind"] == "spike_sources"])
+
+
 def drive_groups(b_drive, b_exc):
     """``(groups[1 + G, P] or None, bases[G, N, cols*B])``: the drives whose basis is the excitatory
     synapses' (row 0; their currents are added to I_exc) and the G distinct other bases with the
@@ -139,11 +146,12 @@ def drive_groups(b_drive, b_exc):
 
 
 def _drive_bases(cfg, table, b_exc, edges, spec, cols):
-    """[P, N, cols*B]: each Poisson drive's basis (the targets' own, or its afferent depth range)."""
+    """[P + Q, N, cols*B]: each Poisson drive's and spike-source population's basis (the targets' own,
+    or its afferent depth range), in the order of their currents (:func:`drive_stimuli`)."""
     from ..errors import ConfigurationError
     from .basis import afferent_basis
 
-    drives = [st for st in cfg.stimuli if st["kind"] == "poisson"]
+    drives = drive_stimuli(cfg)
     n_b = edges.size - 1
     out = np.zeros((len(drives), table.n, len(cols) * n_b))
     for d, st in enumerate(drives):
@@ -156,7 +164,7 @@ def _drive_bases(cfg, table, b_exc, edges, spec, cols):
             if isinstance(sd, str):
                 depths = next(c["depths_um"] for c in cfg.columns if c["name"] == col)
                 if sd not in depths:
-                    raise ConfigurationError("stimulus[poisson].synapse_depth_um", sd,
+                    raise ConfigurationError(f"stimulus[{st['kind']}].synapse_depth_um", sd,
                                              f"a layer of column {col!r}: " + ", ".join(depths))
                 rng = depths[sd]
             else:

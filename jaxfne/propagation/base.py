@@ -29,6 +29,12 @@ class PropagationStatic:
     row_width: int = 1  # the largest out-degree: the window of the flat synapse table read per spike
     capacity: int = 1  # spikes per gather-and-scatter batch of the "batched" kernel
     spiking_transpose: bool = False  # reverse mode needs the rows of spiking neurons only (one-sided surrogate)
+    n_pre: int = 0  # rows of the table when they are not the n neurons (a spike-source population); 0 = n
+
+    @property
+    def pre_count(self) -> int:
+        """Number of presynaptic rows (the length of the spike vector the kernel schedules)."""
+        return self.n_pre or self.n
 
     @property
     def row_slices(self) -> bool:

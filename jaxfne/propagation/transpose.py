@@ -84,10 +84,10 @@ def _bwd(ps, schedule, res, g_buf):
 
 def _transpose_all(ps, g_buf, s, k, weights, scale, gain, struct, want_w: bool):
     """Every row: one gather over the flat table, segment sums by presynaptic neuron."""
-    n, d_len = ps.n, ps.d_len
+    n, d_len, n_pre = ps.n, ps.d_len, ps.pre_count
     targets, delays = struct["targets"], struct["delays"].astype(jnp.int32)
     pre = struct["flat_pre"] if "flat_pre" in struct else presynaptic_index(struct["row_start"], targets.shape[0])
-    valid = pre < n
+    valid = pre < n_pre
     tg = jnp.where(valid, targets, 0)
     channel = jnp.where(jnp.concatenate([struct["is_exc"], jnp.ones(1, bool)])[pre], 0, 1)
     ncols = g_buf.shape[-1]
@@ -100,7 +100,7 @@ def _transpose_all(ps, g_buf, s, k, weights, scale, gain, struct, want_w: bool):
         g_gain = g * gain.reshape(-1)[pair]
     else:
         g_gain = g
-    rowsum = jax.ops.segment_sum(g_gain * weights, pre, n + 1, indices_are_sorted=True)[:n]
+    rowsum = jax.ops.segment_sum(g_gain * weights, pre, n_pre + 1, indices_are_sorted=True)[:n_pre]
     ds = (scale * rowsum).astype(s.dtype)
     d_scale = jnp.sum(s * rowsum).astype(jnp.result_type(scale))
     s_scaled = jnp.concatenate([s, jnp.zeros(1, s.dtype)])[pre] * scale  # s_j * scale per entry
@@ -155,7 +155,7 @@ def _spiking_kernel(ps, want_w: bool):
 def _transpose_rows(ps, g_flat, offset, s, k, weights, scale, gain, struct, want_w: bool):
     """``(ds, d_w, d_scale, d_gain)`` of one network whose cotangent buffer starts at ``g_flat[offset]``
     (``d_w`` empty unless ``want_w``, ``d_gain`` flat and of one entry without gains)."""
-    n, d_len, width = ps.n, ps.d_len, ps.row_width
+    n, d_len, width, n_pre = ps.n, ps.d_len, ps.row_width, ps.pre_count
     cap = ps.capacity if ps.kind == "batched" else min(ps.capacity, EVENT_CAPACITY)
     count, order = spike_list(s)
     order = jnp.concatenate([order, jnp.full(cap, n, order.dtype)])
@@ -179,7 +179,7 @@ def _transpose_rows(ps, g_flat, offset, s, k, weights, scale, gain, struct, want
         else:
             g_gain = g
         rowsum = jnp.sum(g_gain * w, axis=1)  # [cap]
-        ds = ds.at[jnp.where(live, j, n)].add(scale * rowsum, mode="drop")
+        ds = ds.at[jnp.where(live, j, n_pre)].add(scale * rowsum, mode="drop")
         s_scaled = jnp.where(live, s[j], 0) * scale  # [cap]
         d_scale = d_scale + jnp.sum(jnp.where(live, s[j], 0) * rowsum)
         if ps.gains:
@@ -189,7 +189,7 @@ def _transpose_rows(ps, g_flat, offset, s, k, weights, scale, gain, struct, want
                                                                          mode="drop")
         return first + cap, ds, d_scale, d_gain, d_w
 
-    init = (jnp.int32(0), jnp.zeros(n, s.dtype), jnp.zeros((), jnp.result_type(scale)),
+    init = (jnp.int32(0), jnp.zeros(n_pre, s.dtype), jnp.zeros((), jnp.result_type(scale)),
             jnp.zeros(n_pop * n_pop, gain.dtype if ps.gains else s.dtype),
             jnp.zeros(size if want_w else 0, weights.dtype))
     # the first batch outside any loop; the rest (a step with more than `capacity` spikes) in a loop

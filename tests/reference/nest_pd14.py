@@ -264,6 +264,7 @@ def run_exported(
     threads: int = 2,
     seed: int = 1,
     poisson_delay_ms: float = DELAY_POISSON_MS,
+    sources: Mapping | None = None,
 ) -> dict:
     """Simulate a given ``iaf_psc_exp`` network (e.g. exported from jaxfne) in NEST.
 
@@ -298,6 +299,11 @@ def run_exported(
         ``nest.rng_seed`` (only the Poisson generators draw random numbers).
     poisson_delay_ms : float
         Delay of the generator connections (ms), 1.5 as in the reference.
+    sources : mapping, optional
+        Spike sources replayed by one ``spike_generator`` each: ``n`` (number of sources),
+        ``steps`` and ``source`` (a spike of source ``source[i]`` stamped ``(steps[i] + 1) h``,
+        repeated entries = multiplicity), and their synapses ``pre`` (source index), ``post``
+        (neuron index), ``weight_pA``, ``delay_ms`` (multiples of h).
 
     Returns
     -------
@@ -369,6 +375,8 @@ def run_exported(
                 generators[i], neurons[int(bounds[i]):int(bounds[i + 1])], conn_spec={"rule": "all_to_all"},
                 syn_spec={"synapse_model": "static_synapse", "weight": float(w_bg[i]), "delay": d_bg},
             )
+    if sources is not None:
+        _replay_sources(nest, sources, neurons, h)
     recorder = nest.Create("spike_recorder")
     nest.Connect(neurons, recorder)
     nest.Prepare()
@@ -380,6 +388,29 @@ def run_exported(
     senders, times = _spikes([recorder], first)
     return {"senders": senders, "times_ms": times, "build_s": t1 - t0, "sim_s": t2 - t1,
             "build_cpu_s": c1 - c0, "sim_cpu_s": c2 - c1, "n_per_pop": sizes, "n_synapses": int(m)}
+
+
+def _replay_sources(nest, sources: Mapping, neurons, h: float) -> None:
+    """One ``spike_generator`` per source, repeated by a ``parrot_neuron`` (the reference's thalamic
+    neurons), whose connections to the neurons are the given synapses (multapses allowed). The
+    generator-to-parrot delay is one step, so a generator spike at ``k h`` leaves the parrot with
+    the stamp ``(k + 1) h`` of jaxfne's step ``k``."""
+    n_src = int(sources["n"])
+    steps, which = np.asarray(sources["steps"], np.int64), np.asarray(sources["source"], np.int64)
+    if steps.size and steps.min() < 1:
+        raise ValueError("a replayed source spike in step 0 cannot pass a parrot neuron (one step of delay)")
+    gens = nest.Create("spike_generator", n_src)
+    parrots = nest.Create("parrot_neuron", n_src)
+    for j in range(n_src):
+        st, mult = np.unique(steps[which == j], return_counts=True)
+        if st.size:
+            gens[j].set(spike_times=(st * h).tolist(), spike_multiplicities=mult.astype(int).tolist())
+    nest.Connect(gens, parrots, conn_spec="one_to_one", syn_spec={"delay": h})
+    pre, post = np.asarray(sources["pre"], np.int64), np.asarray(sources["post"], np.int64)
+    weight = np.ascontiguousarray(sources["weight_pA"], np.float64)
+    delay = _on_grid(np.asarray(sources["delay_ms"], np.float64), h, "sources.delay_ms")
+    nest.Connect(pre + int(parrots[0].global_id), post + int(neurons[0].global_id), conn_spec="one_to_one",
+                 syn_spec={"synapse_model": "static_synapse", "weight": weight, "delay": delay})
 
 
 def _initial_state(pops) -> dict:
