@@ -44,6 +44,26 @@ def choose_propagation(conn: dict, syn: Synapses, n: int) -> str:
     return prop
 
 
+def shared_device_array(x: np.ndarray):
+    """``x`` as a JAX array that shares its memory on the CPU (no copy of a large synapse table),
+    else a copy; ``x`` is made read-only when shared, since the device array would see any write.
+
+    XLA's CPU client shares only buffers aligned to 64 bytes (``network.aligned_empty`` allocates
+    them so); anything else, and every other backend, is copied as ``jnp.asarray`` does.
+    """
+    import jax
+
+    if (jax.default_backend() == "cpu" and x.flags.c_contiguous and x.size
+            and x.ctypes.data % 64 == 0 and x.dtype.isnative):
+        try:
+            out = jnp.from_dlpack(x, copy=False)
+        except (ValueError, TypeError, RuntimeError):
+            return jnp.asarray(x)
+        x.flags.writeable = False
+        return out
+    return jnp.asarray(x)
+
+
 def _full_rows(syn: Synapses) -> bool:
     n = syn.n
     if syn.count != n * n:
@@ -145,8 +165,10 @@ def assemble(*, cfg, table: NeuronTable, synapses: Synapses, conn: dict, neuron:
         "poisson_mask": jnp.asarray(np.array([p[3] for p in poisson], float).reshape(len(poisson), n), dt_),
     }
     if prop in TABLE_KERNELS:
-        params["weights"] = jnp.asarray(synapses.flat_weights(dt_))
-        struct["targets"] = jnp.asarray(synapses.flat_targets())
+        params["weights"] = shared_device_array(synapses.flat_weights(dt_))
+        struct["targets"] = shared_device_array(synapses.flat_targets())
+        for view in (synapses.post, synapses.weight):  # they share the device arrays' memory now
+            view.flags.writeable = False
         struct["row_start"] = jnp.asarray(_row_start32(synapses))
     elif prop == "dense":
         w, _ = synapses.to_dense(1.0)

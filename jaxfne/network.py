@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -21,18 +20,44 @@ from .populations import NeuronTable
 __all__ = ["Synapses", "build_synapses", "resolve_connectivity"]
 
 
+def aligned_empty(n: int, dtype, align: int = 64) -> np.ndarray:
+    """An uninitialised 1-D array of ``n`` elements whose data starts on an ``align``-byte boundary
+    (what XLA's CPU client needs to share a NumPy buffer instead of copying it)."""
+    dtype = np.dtype(dtype)
+    raw = np.empty(n * dtype.itemsize + align, np.uint8)
+    off = (-raw.ctypes.data) % align
+    return raw[off:off + n * dtype.itemsize].view(dtype)
+
+
+def _extended(values: np.ndarray, size: int, dtype: np.dtype) -> np.ndarray | None:
+    """``values`` extended to ``size`` elements within the memory that owns it (a view), or ``None``
+    where that memory ends sooner or the types differ."""
+    owner = values.base
+    if (not isinstance(owner, np.ndarray) or values.dtype != dtype or values.ndim != 1
+            or not values.flags.c_contiguous or not owner.flags.c_contiguous):
+        return None
+    start = values.ctypes.data - owner.ctypes.data
+    if start < 0 or start + size * dtype.itemsize > owner.nbytes:
+        return None
+    out = np.ndarray(size, dtype, buffer=owner, offset=start)
+    if not values.flags.writeable:
+        out.flags.writeable = False
+    return out
+
+
 def _workers() -> int:
     """Threads for drawing and converting large synapse tables (NumPy releases the GIL in them)."""
     return max(1, min(8, os.cpu_count() or 1))
 
 
-@dataclass(frozen=True)
 class Synapses:
-    """Synapses as coordinate lists, sorted by presynaptic neuron.
+    """Synapses as coordinate lists, sorted by presynaptic neuron (immutable).
 
     Attributes
     ----------
     pre, post : ndarray of int32, [synapse]
+        ``pre`` may be given as ``None`` with ``row_start``: it is then derived from the row offsets
+        when first read (the full-scale microcircuit's table does not keep 1.1 GB of it otherwise).
     weight : ndarray of float, [synapse]
         Before ``weight_scale``; excitatory >= 0, inhibitory <= 0. float64, or the model's dtype for
         population-pair projections (float32 keeps a full-scale microcircuit in memory).
@@ -44,20 +69,36 @@ class Synapses:
     n_targets : int or None
         Number of neurons ``post`` indexes when the rows are not the network's own neurons (a
         spike-source population's ``n`` sources onto the network's neurons); ``None``: ``n``.
+    row_start : ndarray of int64, [n + 1], optional
+        The row offsets when the builder knows them (else counted from ``pre``).
     """
 
-    n: int
-    pre: np.ndarray
-    post: np.ndarray
-    weight: np.ndarray
-    delay_ms: np.ndarray
-    synapse: str
-    tau_ms: dict
-    n_targets: int | None = None
+    def __init__(self, n: int, pre: np.ndarray | None, post: np.ndarray, weight: np.ndarray, delay_ms: np.ndarray,
+                 synapse: str, tau_ms: dict, n_targets: int | None = None, row_start: np.ndarray | None = None):
+        if pre is None and row_start is None:
+            raise ValueError("Synapses needs pre or row_start")
+        for name, value in (("n", int(n)), ("_pre", pre), ("post", post), ("weight", weight), ("delay_ms", delay_ms),
+                            ("synapse", synapse), ("tau_ms", tau_ms), ("n_targets", n_targets)):
+            object.__setattr__(self, name, value)
+        if row_start is not None:
+            self.__dict__["row_start"] = row_start
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"Synapses is immutable (cannot set {name!r})")
+
+    def __repr__(self) -> str:
+        return f"Synapses(n={self.n}, count={self.count}, synapse={self.synapse!r})"
+
+    @functools.cached_property
+    def pre(self) -> np.ndarray:
+        """Presynaptic neuron of every synapse (int32), derived from the row offsets when not given."""
+        if self._pre is not None:
+            return self._pre
+        return np.repeat(np.arange(self.n, dtype=np.int32), np.diff(self.row_start))
 
     @property
     def count(self) -> int:
-        return int(self.pre.shape[0])
+        return int(self.post.shape[0])
 
     def out_degree(self) -> np.ndarray:
         return np.diff(self.row_start).astype(np.int32)
@@ -101,15 +142,17 @@ class Synapses:
     def _padded(self, values: np.ndarray, fill, dtype) -> np.ndarray:
         """``values`` in row order followed by ``row_width`` fill values, so that every row's window
         ``[row_start[i], row_start[i] + row_width)`` lies inside the array. When ``values`` is the front
-        of such an array already (the builder allocates the padding), that array, filled, not a copy."""
+        of such an array already (the builder allocates the padding), that array, filled, not a copy
+        (read-only once a device array shares it: its padding is then filled already)."""
         k = self.row_width
-        base = values.base
-        if (isinstance(base, np.ndarray) and base.dtype == np.dtype(dtype) and base.ndim == 1
-                and base.size >= self.count + k
-                and base.__array_interface__["data"][0] == values.__array_interface__["data"][0]):
-            base[self.count:self.count + k] = fill
-            return base[:self.count + k]
-        out = np.empty(self.count + k, dtype)
+        whole = _extended(values, self.count + k, np.dtype(dtype))
+        if whole is not None:
+            pad = whole[self.count:]
+            if pad.flags.writeable:
+                pad[...] = fill
+            if np.all(pad == fill):
+                return whole
+        out = aligned_empty(self.count + k, dtype)
         out[:self.count] = values
         out[self.count:] = fill
         return out
@@ -464,17 +507,15 @@ def _projection_table(table, conn, rng, dtype, tau) -> Synapses:
             o[at:at + m] = a
         at += m
         del block
-    return _with_rows(Synapses(n=n, pre=out[0], post=out[1], weight=out[2], delay_ms=out[3], synapse=conn["synapse"],
-                               tau_ms=tau), deg)
+    return Synapses(n=n, pre=out[0], post=out[1], weight=out[2], delay_ms=out[3], synapse=conn["synapse"], tau_ms=tau,
+                    row_start=_row_offsets(deg))
 
 
-def _with_rows(syn: Synapses, deg: np.ndarray) -> Synapses:
-    """``syn`` with its row offsets (the cached :attr:`Synapses.row_start`) set from the out-degrees the
-    builder already knows, instead of counting them again."""
-    row_start = np.zeros(syn.n + 1, np.int64)
+def _row_offsets(deg: np.ndarray) -> np.ndarray:
+    """Row offsets ``[N + 1]`` (int64) of out-degrees ``deg``."""
+    row_start = np.zeros(deg.size + 1, np.int64)
     np.cumsum(deg, out=row_start[1:])
-    syn.__dict__["row_start"] = row_start
-    return syn
+    return row_start
 
 
 def _fixed_total_rows(table, conn, rng, dtype, tau) -> Synapses | None:
@@ -519,17 +560,18 @@ def _fixed_total_rows(table, conn, rng, dtype, tau) -> Synapses | None:
     for (src, _), c in zip(plans, counts):
         deg[src] = c.sum(axis=1)
     total, width = int(deg.sum()), max(1, int(deg.max()) if n else 1)
-    # targets and weights with the event kernels' padding behind them (Synapses.flat_* fill it, no copy)
-    pre = np.empty(total, np.int32)
-    post = np.empty(total + width, np.int32)[:total]
-    weight = np.empty(total + width, dtype)[:total]
+    # targets and weights with the event kernels' padding behind them (Synapses.flat_* fill it, no copy),
+    # aligned so that the CPU device arrays can share their memory (model_build.shared_device_array);
+    # no array of presynaptic indices: the rows' offsets define them
+    post = aligned_empty(total + width, np.int32)[:total]
+    weight = aligned_empty(total + width, dtype)[:total]
     delay = np.empty(total, dtype)
     draw_dtype = np.float32 if np.dtype(dtype) == np.float32 else np.float64
     at = 0
     for (src, projs), c in zip(plans, counts):
         rows = c.sum(axis=1)
         m = int(rows.sum())
-        pre[at:at + m] = np.repeat(src.astype(np.int32), rows)
+        row_end = np.cumsum(rows)
         label = np.repeat(np.tile(np.arange(len(projs), dtype=np.int8), src.size), c.ravel())
         first = np.array([d[0] for d, _, _ in projs], np.int64)
         n_cand = np.array([d.size - (1 if skip else 0) for d, _, skip in projs], np.int64)
@@ -542,7 +584,7 @@ def _fixed_total_rows(table, conn, rng, dtype, tau) -> Synapses | None:
 
         seeds = np.random.SeedSequence(int(rng.integers(2**63))).spawn(-(-m // rules._CHUNK))
 
-        def draw(s0, base=at, seeds=seeds, label=label, m=m):
+        def draw(s0, base=at, seeds=seeds, label=label, m=m, src=src, row_end=row_end):
             """Targets, weights and delays of synapses ``s0 .. s0 + CHUNK`` of this block, from the
             chunk's own generator (so the table does not depend on how chunks are spread over threads)."""
             g = np.random.default_rng(seeds[s0 // rules._CHUNK])
@@ -552,7 +594,8 @@ def _fixed_total_rows(table, conn, rng, dtype, tau) -> Synapses | None:
             j = np.minimum((g.random(e0 - s0) * nc).astype(np.int64), nc - 1)
             if skip.any():
                 own = skip[lab]
-                j[own] += j[own] >= (pre[base + s0:base + e0][own] - first[lab[own]])
+                pre = src[np.searchsorted(row_end, np.arange(s0, e0), side="right")]
+                j[own] += j[own] >= (pre[own] - first[lab[own]])
             j += first[lab]
             post[base + s0:base + e0] = j
             weight[base + s0:base + e0] = _draw_kept(g, lab, w_mean, w_sd, draw_dtype,
@@ -567,8 +610,8 @@ def _fixed_total_rows(table, conn, rng, dtype, tau) -> Synapses | None:
     if low_c < low:  # float rounding must not push a delay below the floor
         low_c = np.nextafter(low_c, np.dtype(dtype).type(np.inf))
     np.maximum(delay, low_c, out=delay)
-    return _with_rows(Synapses(n=n, pre=pre, post=post, weight=weight, delay_ms=delay, synapse=conn["synapse"],
-                               tau_ms=tau), deg)
+    return Synapses(n=n, pre=None, post=post, weight=weight, delay_ms=delay, synapse=conn["synapse"], tau_ms=tau,
+                    row_start=_row_offsets(deg))
 
 
 def _draw_kept(rng, lab, mean, sd, dtype, rejected):

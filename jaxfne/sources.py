@@ -136,8 +136,7 @@ def build_sources(cfg, table: NeuronTable, rng: np.random.Generator, *, delay_fl
             pre, post, w, d = (np.empty(0, np.int32),) * 2 + (np.empty(0, dtype),) * 2
             row_start = np.zeros(n_src + 1, np.int64)
         syn = Synapses(n=n_src, pre=pre, post=post, weight=w, delay_ms=d, synapse=synapse, tau_ms=tau_ms,
-                       n_targets=table.n)
-        syn.__dict__["row_start"] = row_start
+                       n_targets=table.n, row_start=row_start)
         out.append(SourcePopulation(index=i, rate_hz=float(st["rate_hz"]), synapses=syn, window=_window(st)))
     return tuple(out)
 

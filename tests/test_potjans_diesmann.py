@@ -148,6 +148,26 @@ def test_network_is_the_specified_one(model10):
     assert syn.delay_steps(0.1).min() == 1
 
 
+def test_table_is_held_once():
+    """On the CPU the kernel's device arrays are the host table's memory (no second copy), the host
+    views are read-only, and the presynaptic indices are the rows' offsets, derived when read."""
+    import jax
+
+    m = jaxfne.construct(jaxfne.presets.potjans_diesmann_2014(scale=0.02, k_scale=0.1))
+    syn = m.synapses
+    assert "pre" not in vars(syn)  # not held until read
+    if jax.default_backend() == "cpu":
+        assert m.structure["targets"].unsafe_buffer_pointer() == syn.post.ctypes.data
+        assert m.params["weights"].unsafe_buffer_pointer() == syn.weight.ctypes.data
+    assert not syn.post.flags.writeable and not syn.weight.flags.writeable
+    np.testing.assert_array_equal(np.asarray(m.structure["targets"])[:syn.count], syn.post)
+    np.testing.assert_array_equal(np.asarray(m.structure["targets"])[syn.count:], m.n)  # the padding
+    np.testing.assert_array_equal(syn.pre, np.repeat(np.arange(m.n), np.diff(syn.row_start)))
+    assert syn.pre.dtype == np.int32
+    with pytest.raises(AttributeError):
+        syn.n = 1
+
+
 def test_initial_potentials_are_the_optimized_ones(model10):
     v0 = np.asarray(model10.params["neuron"]["V_m0"])
     pop = model10.table.pop_index
