@@ -39,6 +39,7 @@ class ModelStatic:
     strict_threshold: bool = False  # a spike needs v > threshold (the family's preset says; else >=)
     closed_end: bool = False  # a preset's published protocol: the loop t = 0:dt:T, T/dt + 1 steps
     source_kind: str = "event"  # the table kernel of the spike-source populations
+    drive_rows: tuple = ()  # row of I_p of every Poisson drive and source population (engine.drive_rows)
 
 
 @dataclass(eq=False)

@@ -125,6 +125,34 @@ def _source_arrays(sources, dt_) -> tuple[dict, dict]:
     return params, {"sources": tuple(tables)}
 
 
+def _drive_rows(cfg, poisson, sources, n: int) -> tuple[int, ...]:
+    """The row of ``I_p`` of every Poisson drive and spike-source population (:mod:`jaxfne.engine.drive_rows`)."""
+    from .engine.drive_rows import assign_rows, placement_key
+    from .probes.setup import FIELD_MODES, drive_stimuli
+
+    fields = any(m in FIELD_MODES for m in cfg.probe_spec["modes"])
+    masks = [np.asarray(p[3], bool) for p in poisson]
+    for sp in sources:
+        hit = np.zeros(n, bool)
+        hit[sp.synapses.post] = True
+        masks.append(hit)
+    keys = [placement_key(st, fields) for st in drive_stimuli(cfg)]
+    return assign_rows(masks, keys)
+
+
+def _row_structure(rows: tuple, poisson, n: int, dt_) -> dict:
+    """The Poisson drives' row maps when rows are shared: ``poisson_rows`` [R, P] (one-hot) and, for
+    drives with disjoint targets, ``poisson_row_mask`` [R, N] (each neuron's drive's row)."""
+    n_p = len(poisson)
+    n_rows = max(rows) + 1 if rows else 0
+    if not n_p or (tuple(rows[:n_p]) == tuple(range(n_p)) and n_rows == n_p):
+        return {}
+    onehot = np.zeros((n_rows, n_p))
+    onehot[list(rows[:n_p]), np.arange(n_p)] = 1.0
+    masks = np.array([p[3] for p in poisson], float).reshape(n_p, n)
+    return {"poisson_rows": jnp.asarray(onehot, dt_), "poisson_row_mask": jnp.asarray(np.minimum(onehot @ masks, 1.0), dt_)}
+
+
 def assemble(*, cfg, table: NeuronTable, synapses: Synapses, conn: dict, neuron: dict, scheme: str, dtype: str,
              waves, wmask, gauss, poisson, gains: bool, sources: tuple = ()) -> Model:
     from .engine.stimulus import Waveform, on_interval
@@ -187,7 +215,9 @@ def assemble(*, cfg, table: NeuronTable, synapses: Synapses, conn: dict, neuron:
 
     if sources:
         struct.update(src_struct)
-    probes = build_probes(cfg, table, dtype)
+    rows = _drive_rows(cfg, poisson, sources, n)
+    struct.update(_row_structure(rows, poisson, n, dt_))
+    probes = build_probes(cfg, table, dtype, drive_rows=rows)
     struct.update(probes.struct)
     opts = cfg.probe_spec["options"]
     if opts["record_neurons"] is not None:
@@ -201,7 +231,7 @@ def assemble(*, cfg, table: NeuronTable, synapses: Synapses, conn: dict, neuron:
         gains=gains, plastic=plastic, n_wave=len(waves), n_gauss=len(gauss), n_poisson=len(poisson),
         record=record_spec(cfg, probes.static), strict_threshold=fam.strict_threshold(em["preset"]),
         closed_end=fam.preset_run(em["preset"], em["per_type"], em["drive"]) is not None,
-        source_kind=source_kernel(prop))
+        source_kind=source_kernel(prop), drive_rows=rows)
     resolved = {"connectivity": conn, "family": em["family"], "scheme": scheme, "propagation": prop,
                 "n_synapses": synapses.count, "populations": list(table.populations)}
     if sources:

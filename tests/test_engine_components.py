@@ -9,6 +9,7 @@ below dt, weight signs are kept, gains are array leaves that scale exactly their
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -264,3 +265,40 @@ def test_sparse_rule_never_draws_a_number_per_pair():
     n_pairs = 20000 * 20000 - 20000  # no autapses
     assert abs(m.synapses.count - 0.01 * n_pairs) < 4 * np.sqrt(n_pairs * 0.01 * 0.99)
     assert peak < 2**30
+
+
+def test_drives_with_disjoint_targets_share_a_current_row():
+    """Drives onto disjoint populations share one row of I_p unless a field probe must place them
+    apart: the dynamics are the same either way (float64, exactly), and the drives' gradients too."""
+    from jaxfne.engine.drive_rows import assign_rows
+
+    def cfg(modes):
+        return (jaxfne.configuration().runtime(seed=0, dtype="float64", dt_ms=0.1, duration_ms=80.0)
+                .column("C", layers=["L2/3", "L4"], n=60).cell_types({"E": 0.8, "I": 0.2})
+                .connectivity(projections={"L4E->L2/3E": {"p": 0.2, "weight": 300.0},
+                                           "L2/3E->L2/3I": {"p": 0.2, "weight": 300.0},
+                                           "L2/3I->L2/3E": {"p": 0.2, "weight": -600.0}}, propagation="event")
+                .set_emitter("iaf_psc_exp", "potjans_diesmann_2014")
+                .stimulus("poisson", {"layer": "L2/3"}, rate_hz=8.0, n_inputs=2000, weight=87.8, synapse_depth_um="L2/3")
+                .stimulus("poisson", {"layer": "L4"}, rate_hz=9.0, n_inputs=2000, weight=87.8, synapse_depth_um="L4")
+                .probes(modes))
+
+    with jax.enable_x64(True):
+        merged = jaxfne.construct(cfg(["SPK", "Vm", "I_syn"]))
+        apart = jaxfne.construct(cfg(["SPK", "Vm", "I_syn", "CSD-proxy"]))
+        assert merged.static.drive_rows == (0, 0) and apart.static.drive_rows == (0, 1)
+        a, b = jaxfne.simulate(merged, seed=[1, 2]), jaxfne.simulate(apart, seed=[1, 2])
+        assert np.asarray(a.spikes).sum() > 50
+        np.testing.assert_array_equal(np.asarray(a.V_m), np.asarray(b.V_m))
+        np.testing.assert_array_equal(np.asarray(a.I_syn), np.asarray(b.I_syn))
+        grads = []
+        for m in (merged, apart):
+            f = m.simulate_fn(40.0, 0.1, surrogate="one_sided")
+            grads.append(jax.grad(lambda w, m=m, f=f: jnp.mean(f({**m.params, "poisson_weight": w}, 3).V_m))(
+                m.params["poisson_weight"]))
+        np.testing.assert_allclose(np.asarray(grads[0]), np.asarray(grads[1]), rtol=1e-12)
+        assert np.all(np.asarray(grads[0]) > 0)
+    masks = [np.array([1, 1, 0, 0], bool), np.array([0, 0, 1, 0], bool), np.array([0, 1, 0, 1], bool)]
+    assert assign_rows(masks, [None, None, None]) == (0, 0, 1)
+    assert assign_rows(masks, ["a", "b", "b"]) == (0, 1, 1)
+    assert assign_rows(masks, ["a", "b", "a"]) == (0, 1, 2)

@@ -119,10 +119,12 @@ def source_windows(ds, xs: dict):
 
 
 def external(ds, n: int, dt: float, dtype, params: dict, struct: dict, xs: dict):
-    """``(i_ext[N], drive_arrivals[P, N], poisson_on[P])`` of one step.
+    """``(i_ext[N], drive_arrivals[R, N], poisson_on[P])`` of one step.
 
-    ``i_ext``: stimulus waveforms and Gaussian current; ``drive_arrivals``: each Poisson drive's
-    weighted event count, an arrival in its own excitatory synaptic current. The waveform table's
+    ``i_ext``: stimulus waveforms and Gaussian current; ``drive_arrivals``: the Poisson drives'
+    weighted event counts in the rows of their excitatory synaptic current ``I_p``
+    (:mod:`~jaxfne.engine.drive_rows`; a row per drive, or shared by drives with disjoint targets,
+    then each neuron's value is its one drive's, gathered without a product over drives). The waveform table's
     columns are the stimuli, then the on-windows of the Gaussian drives, the Poisson drives and the
     spike-source populations (:func:`source_windows`).
     """
@@ -130,10 +132,18 @@ def external(ds, n: int, dt: float, dtype, params: dict, struct: dict, xs: dict)
     gauss_on = win[ds.n_wave:ds.n_wave + ds.n_gauss]
     poisson_on = win[ds.n_wave + ds.n_gauss:ds.n_wave + ds.n_gauss + ds.n_poisson]
     if not ds.n_poisson:
-        p_in = jnp.zeros((0, n), dtype)
-    else:
+        p_in = jnp.zeros((ds.n_rows, n), dtype)
+    elif ds.poisson_rows_identity:
         pc = xs["pc"][None, :] if ds.poisson_disjoint and ds.poisson_kmax else xs["pc"]
         p_in = pc * (params["poisson_weight"] * poisson_on)[:, None] * struct["poisson_mask"]
+    elif ds.poisson_disjoint and ds.poisson_kmax:  # one count per neuron: its drive's weight, in its row
+        per_drive = jnp.concatenate([params["poisson_weight"] * poisson_on, jnp.zeros(1, dtype)])
+        p_in = struct["poisson_row_mask"] * (xs["pc"] * per_drive[struct["poisson_of"]])[None, :]
+    else:
+        p_in = struct["poisson_rows"] @ (xs["pc"] * (params["poisson_weight"] * poisson_on)[:, None]
+                                         * struct["poisson_mask"])
+    if p_in.shape[0] < ds.n_rows:  # rows of the spike-source populations only
+        p_in = jnp.concatenate([p_in, jnp.zeros((ds.n_rows - p_in.shape[0], n), p_in.dtype)])
     i_ext = jnp.zeros(n, dtype)
     if ds.n_wave:
         i_ext = i_ext + (win[:ds.n_wave] * params["stim_gain"]) @ struct["wave_mask"]

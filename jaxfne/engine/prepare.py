@@ -144,7 +144,8 @@ def _build(model, dt_ms: float):
                     synapse=ms.synapse, prop=prop,
                     drive=DriveStatic(n_wave=ms.n_wave, n_gauss=ms.n_gauss, n_poisson=ms.n_poisson,
                                       poisson_disjoint=_poisson_disjoint(struct, ms.n_poisson),
-                                      source_sizes=tuple(sp.n_sources for sp in model.sources)),
+                                      source_sizes=tuple(sp.n_sources for sp in model.sources),
+                                      drive_rows=ms.drive_rows),
                     record=ms.record, plastic=ms.plastic, strict_threshold=ms.strict_threshold,
                     sources=_source_statics(model, dt_ms, struct))
     return static, struct

@@ -28,7 +28,7 @@ def init_carry(static, params: dict, struct: dict) -> dict:
     dt = jnp.dtype(static.dtype)
     carry = {
         "neuron": FAMILIES[static.family].init_state(params["neuron"], dt),
-        "syn": synapse_state(static.n, static.drive.n_poisson + static.drive.n_sources, dt),
+        "syn": synapse_state(static.n, static.drive.n_rows, dt),
         "bad": jnp.array([-1, -1], jnp.int32),
     }
     kernel = KERNELS.get(static.prop.kind)

@@ -25,11 +25,27 @@ class DriveStatic:
     poisson_disjoint: bool = False  # every neuron gets at most one Poisson drive: one count per neuron
     source_sizes: tuple = ()  # sources of each spike-source population
     source_kmax: int = 0  # >0: inverse-CDF Poisson sampling of the sources' counts over 0..kmax-1
+    drive_rows: tuple = ()  # row of I_p of each Poisson drive, then each source population (engine.drive_rows)
 
     @property
     def n_sources(self) -> int:
         """Number of spike-source populations (their currents follow the Poisson drives' in ``I_p``)."""
         return len(self.source_sizes)
+
+    @property
+    def rows(self) -> tuple:
+        """The row of every drive (one row per drive when none was assigned)."""
+        return self.drive_rows or tuple(range(self.n_poisson + self.n_sources))
+
+    @property
+    def n_rows(self) -> int:
+        """Rows of the drives' current ``I_p``."""
+        return max(self.rows) + 1 if self.rows else 0
+
+    @property
+    def poisson_rows_identity(self) -> bool:
+        """Every Poisson drive has a row of its own, in order (the drives' arrivals are the rows')."""
+        return self.rows[:self.n_poisson] == tuple(range(self.n_poisson)) and self.n_rows == self.n_poisson
 
 
 @dataclass(frozen=True)

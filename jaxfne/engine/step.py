@@ -45,7 +45,8 @@ def step(static, params: dict, nparams: dict, struct: dict, carry: dict, xs: dic
         arr = jnp.zeros((2, n), dt_)
     if static.sources:
         new["sources"], src_in = sources.arrivals(static.sources, carry["sources"], k, dt_, n)
-        drive_in = jnp.concatenate([drive_in, src_in])
+        for q, row in enumerate(static.drive.rows[static.drive.n_poisson:]):
+            drive_in = drive_in.at[row].add(src_in[q])
     arrivals = {"exc": arr[0], "inh": arr[1], "drive": drive_in}
     syn = synapses_of(static, params, nparams)
     new["neuron"], new["syn"], v_sample, s = fam.step(nparams, carry["neuron"], syn, carry["syn"], arrivals, i_ext,

@@ -173,7 +173,10 @@ def _drive_bases(cfg, table, b_exc, edges, spec, cols):
     return out
 
 
-def build_probes(cfg: Configuration, table: NeuronTable, dtype: str) -> ProbeSetup:
+def build_probes(cfg: Configuration, table: NeuronTable, dtype: str, drive_rows: tuple | None = None) -> ProbeSetup:
+    """The probes' geometry, basis and forward matrices; ``drive_rows`` (the row of ``I_p`` of each
+    drive, :mod:`jaxfne.engine.drive_rows`; default one row per drive) lays the drives' bases out
+    as the scan's current rows."""
     spec = cfg.probe_spec
     modes, opts = tuple(spec["modes"]), spec["options"]
     setup = ProbeSetup(modes=modes, options=opts)
@@ -198,7 +201,10 @@ def build_probes(cfg: Configuration, table: NeuronTable, dtype: str) -> ProbeSet
             be, bi = basis_matrices(table.depth_um[m], table.layer[m].astype(str), table.is_exc[m], edges, basis_spec)
             b_exc[np.ix_(m, np.arange(ci * n_b, (ci + 1) * n_b))] = be
             b_inh[np.ix_(m, np.arange(ci * n_b, (ci + 1) * n_b))] = bi
-        b_drive = _drive_bases(cfg, table, b_exc, edges, basis_spec, cols)  # [P, N, cols*B]
+        b_drive = _drive_bases(cfg, table, b_exc, edges, basis_spec, cols)  # [P + Q, N, cols*B]
+        if drive_rows is not None and b_drive.shape[0]:  # drives sharing a row share their placement
+            first = [drive_rows.index(r) for r in range(max(drive_rows) + 1)]
+            b_drive = b_drive[first]
         groups, b_groups = drive_groups(b_drive, b_exc)
         if groups is not None:
             setup.struct["drive_groups"] = jnp.asarray(groups, dt_)
