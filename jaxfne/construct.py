@@ -38,7 +38,7 @@ def _target_mask(table: NeuronTable, target: dict, field: str) -> np.ndarray:
 
 def _stimuli(cfg: Configuration, table: NeuronTable, fam):
     """Waveforms + masks, Gaussian drives, Poisson drives (the preset's own protocol first)."""
-    from .engine.stimulus import waveform_from_spec
+    from .engine.stimulus import drive_window, waveform_from_spec
 
     em = cfg.emitter_spec
     waves, wmask, gauss, poisson = [], [], [], []
@@ -58,20 +58,13 @@ def _stimuli(cfg: Configuration, table: NeuronTable, fam):
             continue
         m = _target_mask(table, st["target"], f"stimuli[{i}]")
         if st["kind"] == "gaussian":
-            gauss.append((st["mean"], st["std"], m, _window(st)))
+            gauss.append((st["mean"], st["std"], m, drive_window(st)))
         elif st["kind"] == "poisson":
-            poisson.append((st["rate_hz"], st["n_inputs"], st["weight"], m, _window(st)))
+            poisson.append((st["rate_hz"], st["n_inputs"], st["weight"], m, drive_window(st)))
         else:
             waves.append(waveform_from_spec(st))
             wmask.append(m)
     return waves, wmask, gauss, poisson
-
-
-def _window(st):
-    """The on-window of a random drive as a 0/1 waveform (closed at the start, open at the stop)."""
-    from .engine.stimulus import Waveform, on_interval
-
-    return Waveform((on_interval(st["start_ms"], st["stop_ms"], 1.0),))
 
 
 def construct(cfg: Configuration) -> Model:

@@ -19,13 +19,13 @@ from .errors import ConfigurationError, SimulationError
 from .model import Model
 from .signals import Signals, SignalsMeta, SpikeEvents
 
-__all__ = ["simulate", "pure_simulate_fn"]
+__all__ = ["pure_simulate_fn", "run_steps", "simulate"]
 
 #: Memory budget of the outputs of one chunk (all seeds together), bytes.
 CHUNK_BUDGET_BYTES = 128 * 2**20
 
 
-def _n_steps(model: Model, duration_ms: Any, dt_ms: Any) -> int:
+def run_steps(model: Model, duration_ms: Any, dt_ms: Any) -> int:
     """Steps of a run: ``T / dt``, or ``T / dt + 1`` for a preset's published protocol (``t = 0:dt:T``)."""
     from .config.validate import check_steps
 
@@ -132,7 +132,7 @@ def simulate(model: Model, duration_ms: float | None = None, dt_ms: float | None
     duration_ms = rt["duration_ms"] if duration_ms is None else duration_ms
     dt_ms = rt["dt_ms"] if dt_ms is None else dt_ms
     seed = rt["seed"] if seed is None else seed
-    n_steps = _n_steps(model, duration_ms, dt_ms)
+    n_steps = run_steps(model, duration_ms, dt_ms)
     dt_ms = float(dt_ms)
     seeds, batched = _seeds(seed)
     if params_batched and not batched:
@@ -281,7 +281,7 @@ def pure_simulate_fn(model: Model, duration_ms: float, dt_ms: float, *, surrogat
     """
     from .engine.surrogate import surrogate as check_surrogate
 
-    n_steps = _n_steps(model, duration_ms, dt_ms)
+    n_steps = run_steps(model, duration_ms, dt_ms)
     dt_ms = float(dt_ms)
     sur = check_surrogate(surrogate)
     static, struct = prepare(model, dt_ms, model.params, float_spikes=True, surrogate=sur)

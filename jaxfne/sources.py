@@ -110,7 +110,7 @@ def build_sources(cfg, table: NeuronTable, rng: np.random.Generator, *, delay_fl
     as the network's projections. The table is ordered by source (a counting scatter).
     """
     from . import projections as rules
-    from .construct import _window
+    from .engine.stimulus import drive_window
 
     out = []
     for i, st in source_stimuli(cfg):
@@ -137,7 +137,7 @@ def build_sources(cfg, table: NeuronTable, rng: np.random.Generator, *, delay_fl
             row_start = np.zeros(n_src + 1, np.int64)
         syn = Synapses(n=n_src, pre=pre, post=post, weight=w, delay_ms=d, synapse=synapse, tau_ms=tau_ms,
                        n_targets=table.n, row_start=row_start)
-        out.append(SourcePopulation(index=i, rate_hz=float(st["rate_hz"]), synapses=syn, window=_window(st)))
+        out.append(SourcePopulation(index=i, rate_hz=float(st["rate_hz"]), synapses=syn, window=drive_window(st)))
     return tuple(out)
 
 
@@ -165,13 +165,13 @@ def spike_counts(model, duration_ms: float | None = None, dt_ms: float | None = 
     from .engine import sources as engine_sources
     from .engine.prepare import prepare
     from .engine.stimulus import waveform_table
-    from .simulate import _n_steps
+    from .simulate import run_steps
 
     rt = model.cfg.runtime_spec
     duration_ms = rt["duration_ms"] if duration_ms is None else duration_ms
     dt_ms = rt["dt_ms"] if dt_ms is None else dt_ms
     seed = check_int("seed", rt["seed"] if seed is None else seed, lo=0, hi=2**32 - 1)
-    n_steps = _n_steps(model, duration_ms, dt_ms)
+    n_steps = run_steps(model, duration_ms, dt_ms)
     if not model.sources:
         return ()
     static, _ = prepare(model, float(dt_ms))

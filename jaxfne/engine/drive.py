@@ -13,7 +13,7 @@ from jax import lax
 
 from .rng import wrap_key
 
-__all__ = ["draws", "external", "pathwise_counts", "poisson_kmax", "source_windows"]
+__all__ = ["draws", "external", "inverse_cdf_counts", "pathwise_counts", "poisson_kmax", "source_windows"]
 
 
 def draws(ds, n: int, dt: float, dtype, params: dict, struct: dict, key, steps, *, pathwise: bool = False) -> dict:
@@ -43,7 +43,7 @@ def draws(ds, n: int, dt: float, dtype, params: dict, struct: dict, key, steps, 
             if ds.poisson_disjoint:
                 u = jax.vmap(lambda k: jax.random.uniform(jax.random.fold_in(kp, k), (n,), dtype))(steps)
                 lam = jnp.concatenate([lam, jnp.zeros(1, dtype)])[struct["poisson_of"]]  # [N]
-                out["pc"] = _inverse_cdf_per_neuron(u, lax.stop_gradient(lam), ds.poisson_kmax)
+                out["pc"] = inverse_cdf_counts(u, lax.stop_gradient(lam), ds.poisson_kmax)
             else:
                 j = jnp.arange(ds.poisson_kmax, dtype=dtype)
                 mean = lax.stop_gradient(lam)
@@ -79,7 +79,7 @@ def pathwise_counts(count, lam):
     return lax.stop_gradient(count) + slope * (lam - lax.stop_gradient(lam))
 
 
-def _inverse_cdf_per_neuron(u, lam, kmax: int):
+def inverse_cdf_counts(u, lam, kmax: int):
     """Poisson counts ``#{j < kmax : u > F_lam(j)}`` with each neuron's own mean ``lam`` ([N]; 0 = no
     drive, count 0): the CDF summed term by term (``p_j = p_{j-1} lam / j``), element by element, so
     XLA fuses it into one pass over the neurons instead of gathering a ``[N, kmax]`` table."""

@@ -34,7 +34,7 @@ def draws(ds, dt: float, dtype, params: dict, key, steps, *, pathwise: bool = Fa
     Poisson drives (streams 0 and 1) do not change when a source population is added. ``pathwise``
     gives the counts a derivative in the rate (:func:`jaxfne.engine.drive.pathwise_counts`).
     """
-    from .drive import _inverse_cdf_per_neuron, pathwise_counts
+    from .drive import inverse_cdf_counts, pathwise_counts
     from .rng import wrap_key
 
     raw, key = key, wrap_key(key)
@@ -45,7 +45,7 @@ def draws(ds, dt: float, dtype, params: dict, key, steps, *, pathwise: bool = Fa
         if ds.source_kmax:
             kq = jax.random.fold_in(key, 2 + q)
             u = jax.vmap(lambda k, kq=kq, size=size: jax.random.uniform(jax.random.fold_in(kq, k), (size,), dtype))(steps)
-            count = _inverse_cdf_per_neuron(u, jnp.broadcast_to(mean, (size,)), ds.source_kmax)
+            count = inverse_cdf_counts(u, jnp.broadcast_to(mean, (size,)), ds.source_kmax)
         else:
             kq = jax.random.fold_in(raw, 2 + q)
             count = jax.vmap(lambda k, kq=kq, size=size, mean=mean: jax.random.poisson(

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..presets.izhikevich import Segment
 
-__all__ = ["Waveform", "on_interval", "waveform_from_spec", "waveform_table"]
+__all__ = ["Waveform", "drive_window", "on_interval", "waveform_from_spec", "waveform_table"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,12 @@ class Waveform:
 def on_interval(t_start: float, t_stop: float, value: float, slope: float = 0.0) -> Segment:
     """A piece closed at the start and open at the stop: ``t_start <= t < t_stop``."""
     return Segment(t_start, t_stop, value, slope, closed_start=True, closed_stop=False)
+
+
+def drive_window(spec: dict) -> Waveform:
+    """The on-window of a random drive (``start_ms``, ``stop_ms``) as a 0/1 waveform, closed at the
+    start and open at the stop."""
+    return Waveform((on_interval(spec["start_ms"], spec["stop_ms"], 1.0),))
 
 
 def waveform_from_spec(spec: dict) -> Waveform:
