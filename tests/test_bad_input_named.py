@@ -143,3 +143,20 @@ def test_fixed_indegrees_are_exact_across_layers(autapses):
         for t in ("E", "I"):  # K = every other neuron of the type: each receives from all of them
             members = set(np.flatnonzero(types == t).tolist())
             assert all(set(pre[(post == j) & (types[pre] == t)].tolist()) == members - {j} for j in members)
+
+
+@pytest.mark.parametrize("pos", [[0.0, 0.0, 0.0], [0.0, 0.0, 79000.0], [1e9, 0.0, 0.0]])
+def test_column_position_outside_the_brain_is_named(pos):
+    """The column's radial direction is its position's: the head centre has none, and the head model
+    needs the column inside its brain (found by the configuration fuzz: a DipoleError in construct)."""
+    with pytest.raises(ConfigurationError) as exc:
+        jaxfne.configuration().probes(["EEG-proxy"], column_position_um=pos)
+    assert exc.value.field == "probes.column_position_um" and "79000" in str(exc.value)
+
+
+def test_negative_zero_spreads_construct():
+    """-0.0 passes ">= 0" but NumPy refuses it as a scale (found by the configuration fuzz)."""
+    cfg = (jaxfne.configuration().column("C", layers=["L4"], n=20).cell_types({"E": 0.8, "I": 0.2})
+           .connectivity(weight_rel_sd=-0.0, delay_rel_sd=-0.0, inter_column=None).set_emitter("izhikevich", "RS"))
+    assert math.copysign(1.0, cfg.connectivity_spec["weight_rel_sd"]) == 1.0
+    assert jaxfne.construct(cfg).n == 20

@@ -740,6 +740,9 @@ def _check_connectivity(c: Mapping[str, Any]) -> None:
     check_number("connectivity.weight_scale", d["weight_scale"], lo=0)
     check_option("connectivity.weight_distribution", d["weight_distribution"], S.WEIGHT_DISTRIBUTIONS)
     check_number("connectivity.weight_rel_sd", d["weight_rel_sd"], lo=0)
+    for key in ("weight_scale", "weight_rel_sd", "delay_rel_sd"):  # -0.0 passes ">= 0" but NumPy refuses it as a scale
+        if key in c and c[key] == 0:
+            c[key] = 0.0
     check_option("connectivity.synapse", d["synapse"], S.SYNAPSE_KINDS)
     _check_type_values("connectivity.tau_syn_ms", d["tau_syn_ms"], lo=0, lo_open=True)
     _check_type_values("connectivity.delay_ms", d["delay_ms"], lo=0)
@@ -912,6 +915,14 @@ def _check_probe_options(o: dict) -> None:
             raise ConfigurationError(f"{f}.{k}", o[k], allowed if help_ is None else f"{allowed}; {help_}")
     if o.get("column_position_um") is not None:
         o["column_position_um"] = check_point(f"{f}.column_position_um", o["column_position_um"])
+        from ..probes.dipole import DEFAULT_HEAD_RADII_UM
+
+        brain = DEFAULT_HEAD_RADII_UM[0]
+        r = math.sqrt(sum(float(c) ** 2 for c in o["column_position_um"]))
+        if not 0.0 < r < brain:  # its radial direction is the column's; the head model needs it in the brain
+            raise ConfigurationError(f"{f}.column_position_um", o["column_position_um"],
+                                     f"a position inside the head model's brain, 0 < |r| < {brain:g} µm (the "
+                                     "column's radial direction; default 78 000 µm on +z)")
     for k in ("eeg_electrodes_um", "meg_sensors_um"):
         v = o.get(k)
         if v is None:
