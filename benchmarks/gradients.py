@@ -94,7 +94,7 @@ def recovery(args) -> dict:
     from jaxfne.fitting import fit, resolve
 
     m = _column(args.scale, args.k_scale)
-    objs = _rate_objectives(m, args.t_ms, args.skip_ms, range(100, 104))
+    objs = _rate_objectives(m, args.t_ms, args.skip_ms, range(100, 100 + args.target_seeds))
     paths = list(PERTURBED)
     start = m
     for path, factor in PERTURBED.items():
@@ -134,8 +134,8 @@ def recovery(args) -> dict:
     nm_model = start
     for path, v in zip(put, nm.x):
         nm_model = nm_model.with_params(gain=path.put(nm_model.params, v)["gain"])
-    return {"what": "recovery", "n": m.n, "t_ms": args.t_ms, "seeds": seeds, "steps": args.steps,
-            "schedule": args.schedule, "scale": args.scale, "k_scale": args.k_scale,
+    return {"what": "recovery", "n": m.n, "t_ms": args.t_ms, "seeds": seeds, "target_seeds": args.target_seeds,
+            "steps": args.steps, "schedule": args.schedule, "scale": args.scale, "k_scale": args.k_scale,
             # the unperturbed column measured as the fits are: the noise floor of the rates' errors
             "true_model_rate_max_rel_err": float(np.max(np.abs(rates_of(m) - targets) / targets)),
             "gradient": {"loss_first": res.losses[0], "loss_best": best, "loss_last": res.losses[-1],
@@ -305,7 +305,7 @@ def main() -> None:
     ap.add_argument("--max-evals", type=int, default=400)
     ap.add_argument("--schedule", choices=["constant", "cosine"], default="constant",
                     help="recovery: Adam at --learning-rate, or cosine-decayed from twice it")
-    ap.add_argument("--target-seeds", type=int, default=4, help="csd: seeds of the target run (from 100)")
+    ap.add_argument("--target-seeds", type=int, default=4, help="seeds of the target runs (from 100)")
     ap.add_argument("--volley-hz", type=float, default=100.0,
                     help="csd: rate of each of the afferent's 100 inputs per neuron during the volley")
     ap.add_argument("--common-seeds", action="store_true", help="csd: the target from the fit's own seeds")
