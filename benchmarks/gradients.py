@@ -117,7 +117,7 @@ def recovery(args) -> dict:
                      optax.cosine_decay_schedule(args.learning_rate * 2, args.steps, alpha=0.05))
     res = fit(start, objs, paths, duration_ms=args.t_ms, dt_ms=0.1, seeds=seeds, steps=args.steps,
               optimizer=opt, surrogate=SURROGATE, checkpoint_ms=args.checkpoint_ms,
-              bounds={p: "positive" for p in paths})
+              bounds={p: "positive" for p in paths}, fresh_seeds=args.fresh_seeds)
     t_grad = time.perf_counter() - t0
     gains = np.array([float(res.values[p]) for p in paths])
     grad_rates = rates_of(res.model)
@@ -135,7 +135,8 @@ def recovery(args) -> dict:
     for path, v in zip(put, nm.x):
         nm_model = nm_model.with_params(gain=path.put(nm_model.params, v)["gain"])
     return {"what": "recovery", "n": m.n, "t_ms": args.t_ms, "seeds": seeds, "target_seeds": args.target_seeds,
-            "steps": args.steps, "schedule": args.schedule, "scale": args.scale, "k_scale": args.k_scale,
+            "steps": args.steps, "fresh_seeds": args.fresh_seeds, "schedule": args.schedule, "scale": args.scale,
+            "k_scale": args.k_scale,
             # the unperturbed column measured as the fits are: the noise floor of the rates' errors
             "true_model_rate_max_rel_err": float(np.max(np.abs(rates_of(m) - targets) / targets)),
             "gradient": {"loss_first": res.losses[0], "loss_best": best, "loss_last": res.losses[-1],
@@ -306,6 +307,8 @@ def main() -> None:
     ap.add_argument("--schedule", choices=["constant", "cosine"], default="constant",
                     help="recovery: Adam at --learning-rate, or cosine-decayed from twice it")
     ap.add_argument("--target-seeds", type=int, default=4, help="seeds of the target runs (from 100)")
+    ap.add_argument("--fresh-seeds", action="store_true",
+                    help="recovery: new noise seeds at every step (fit(fresh_seeds=True)) instead of the same --seeds")
     ap.add_argument("--volley-hz", type=float, default=100.0,
                     help="csd: rate of each of the afferent's 100 inputs per neuron during the volley")
     ap.add_argument("--common-seeds", action="store_true", help="csd: the target from the fit's own seeds")

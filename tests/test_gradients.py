@@ -305,3 +305,36 @@ def test_fit_recovers_four_projection_gains_of_the_microcircuit(column):
     gains = np.array([float(res.values[p]) for p in perturbed])
     assert np.max(np.abs(gains - 1.0)) < 0.05, gains
     assert np.mean(res.losses[-10:]) < 0.25 * res.losses[0]
+
+
+def test_fit_with_fresh_seeds_follows_the_expected_loss():
+    """``fresh_seeds``: every step simulates new seeds (recorded per step) and the fit still recovers a
+    drive weight from the expected mean V_m; with the same seeds at every step the loss is the one
+    ``seed_mean_loss`` gives for them."""
+    import optax
+
+    from jaxfne.fitting.fit import seed_mean_loss
+
+    cfg = (jaxfne.configuration().runtime(seed=0, dtype="float64", dt_ms=0.1, duration_ms=60.0)
+           .column("C", layers=["L4"], n=20).cell_types({"E": 1.0}).connectivity(recurrent=False)
+           .set_emitter("iaf_psc_exp", "potjans_diesmann_2014")
+           .stimulus("poisson", rate_hz=20.0, n_inputs=200, weight=87.8).probes(["SPK", "Vm"]))
+    with jax.enable_x64(True):
+        m = jaxfne.construct(cfg)
+        spec = jaxfne.readout_spec("v", "mean_V_m", t_start_ms=10.0)
+        f = m.simulate_fn(60.0, 0.1)
+        target = float(np.mean([m.compute_readout(f(m.params, s), [spec]).results["v"] for s in range(100, 132)]))
+        obj = objective("v", "mean_V_m", target, t_start_ms=10.0)
+        start = m.with_params(poisson_weight=[87.8 * 1.3])
+        res = fit(start, [obj], ["poisson_weight/0"], duration_ms=60.0, dt_ms=0.1, seeds=[0, 1], steps=60,
+                  optimizer=optax.adam(optax.cosine_decay_schedule(0.1, 60, alpha=0.05)), fresh_seeds=True,
+                  bounds={"poisson_weight/0": (50.0, 150.0)})
+        assert [h["seeds"] for h in res.history[:3]] == [[0, 1], [2, 3], [4, 5]]
+        assert float(res.values["poisson_weight/0"]) == pytest.approx(87.8, rel=0.03)
+        assert res.to_xarray()["step_seeds"].shape == (60, 2)
+        same = fit(start, [obj], ["poisson_weight/0"], duration_ms=60.0, dt_ms=0.1, seeds=[0, 1], steps=1)
+        loss = seed_mean_loss(start, f, [obj], [0, 1])(start.params)
+        assert same.losses[0] == pytest.approx(float(loss), rel=1e-12) and "seeds" not in same.history[0]
+    with pytest.raises(ConfigurationError) as exc:
+        fit(start, [obj], ["poisson_weight/0"], duration_ms=60.0, dt_ms=0.1, seeds=[2**31], steps=3, fresh_seeds=True)
+    assert exc.value.field == "seeds"

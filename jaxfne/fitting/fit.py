@@ -20,7 +20,7 @@ __all__ = ["fit", "seed_mean_loss"]
 def fit(model, objectives: Sequence, fit_params: Sequence[str], *, duration_ms: float, dt_ms: float,
         seeds: Sequence[int] | None = None, seed: int = 0, steps: int = 50, optimizer=None,
         learning_rate: float = 0.05, bounds: Mapping[str, object] | None = None, surrogate=None,
-        checkpoint_ms: float | None = None, callback: Callable | None = None) -> FitResult:
+        checkpoint_ms: float | None = None, callback: Callable | None = None, fresh_seeds: bool = False) -> FitResult:
     """Fit parameters (named by path) by gradient descent on the objectives.
 
     Parameters
@@ -51,6 +51,12 @@ def fit(model, objectives: Sequence, fit_params: Sequence[str], *, duration_ms: 
         Rematerialised chunks bounding the gradient's memory (:func:`jaxfne.simulate.pure_simulate_fn`).
     callback : callable, optional
         ``callback(step, loss, values)`` after every step.
+    fresh_seeds : bool
+        Draw new noise at every step: step ``i`` runs the seeds ``s + i * stride`` (``stride`` = the
+        largest seed + 1), so no two steps share a realisation and the fit follows the expected loss
+        (stochastic approximation; pair it with a decaying learning rate) instead of the optimum for
+        the given seeds' realisation, which a chaotic network can reach with other parameters. Each
+        step's seeds are in its history entry (``"seeds"``). Default: the same seeds at every step.
 
     Returns
     -------
@@ -67,7 +73,7 @@ def fit(model, objectives: Sequence, fit_params: Sequence[str], *, duration_ms: 
     """
     import optax
 
-    from ..config.validate import check_int
+    from ..config.validate import check_bool, check_int
     from ..engine.surrogate import surrogate as make_surrogate
     from ..objectives import NOT_DIFFERENTIABLE
 
@@ -85,6 +91,11 @@ def fit(model, objectives: Sequence, fit_params: Sequence[str], *, duration_ms: 
         else [check_int("seed", seed, lo=0, hi=2**32 - 1)]
     if not seed_list:
         raise ConfigurationError("seeds", seeds, "a non-empty list of integers")
+    check_bool("fresh_seeds", fresh_seeds)
+    stride = max(seed_list) + 1 if fresh_seeds else 0
+    if max(seed_list) + (steps - 1) * stride > 2**32 - 1:
+        raise ConfigurationError("seeds", seeds, f"seeds whose {steps} fresh draws (seed + step x {stride}) stay "
+                                 "below 2**32 (fewer steps or smaller seeds)")
     sur = make_surrogate(surrogate)
     paths = [resolve(model, p) for p in fit_params]
     if len({p.path for p in paths}) != len(paths):
@@ -106,15 +117,17 @@ def fit(model, objectives: Sequence, fit_params: Sequence[str], *, duration_ms: 
             p = path.put(p, v)
         return p
 
-    loss_of_params = seed_mean_loss(model, f, objectives, seed_list)
-    value_and_grad = jax.jit(jax.value_and_grad(lambda u: loss_of_params(params_of(u))))
+    loss_of_seeds = seeds_mean_loss(model, f, objectives)
+    value_and_grad = jax.jit(jax.value_and_grad(lambda u, s: loss_of_seeds(params_of(u), s)))
+    base = np.asarray(seed_list, np.uint32)
     opt = optimizer if optimizer is not None else optax.adam(learning_rate)
     state = opt.init(u0)
     u = u0
     history = []
     start = time.perf_counter()
     for i in range(steps):
-        value, g = value_and_grad(u)
+        step_seeds = base + np.uint32(i * stride)
+        value, g = value_and_grad(u, jnp.asarray(step_seeds))
         bad = [k for k, v in g.items() if not np.all(np.isfinite(np.asarray(v)))]
         # finite, but beyond what the optimiser's state holds in the parameters' dtype: Adam's second
         # moment would overflow to inf and every update become 0, so the fit would silently stand still
@@ -130,6 +143,8 @@ def fit(model, objectives: Sequence, fit_params: Sequence[str], *, duration_ms: 
         vals = values_of(u)
         history.append({"step": i, "loss": float(value), "values": {k: np.asarray(v).tolist() for k, v in vals.items()},
                         "grad_norm": float(np.sqrt(sum(float(np.sum(np.asarray(v, float) ** 2)) for v in g.values())))})
+        if fresh_seeds:
+            history[-1]["seeds"] = step_seeds.tolist()
         if callback is not None:
             callback(i, float(value), vals)
         updates, state = opt.update(g, state, u)
@@ -149,8 +164,15 @@ def seed_mean_loss(model, f: Callable, objectives: Sequence, seeds: Sequence[int
     (:meth:`Model.simulate_fn`), once per seed for all the objectives (XLA does not merge repeated
     scans: a simulation per objective would cost as many runs)."""
     seed_arr = jnp.asarray(list(seeds), jnp.uint32)
+    of_seeds = seeds_mean_loss(model, f, objectives)
+    return lambda params: of_seeds(params, seed_arr)
 
-    def loss(params):
+
+def seeds_mean_loss(model, f: Callable, objectives: Sequence) -> Callable:
+    """``loss(params, seeds)``: :func:`seed_mean_loss` with the seeds (uint32 [S]) an argument, so
+    that new seeds of the same number reuse the compiled loss."""
+
+    def loss(params, seed_arr):
         def statistics(s):
             sig = f(params, s)
             return [o.statistic(model, sig) for o in objectives]

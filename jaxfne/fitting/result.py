@@ -55,6 +55,9 @@ class FitResult:
             data[f"param_{i}"] = (dims, trace, {"long_name": f"value of {path} at each step", "path": path})
             data[f"final_{i}"] = (dims[1:], np.asarray(self.values[path], float), {"long_name": f"fitted {path}",
                                                                                     "path": path})
+        if self.history and "seeds" in self.history[0]:  # a fit with fresh seeds at every step
+            data["step_seeds"] = (("step", "seed"), np.array([h["seeds"] for h in self.history], np.int64),
+                                  {"long_name": "noise seeds simulated at each step", "units": "1"})
         ds = xr.Dataset(data, coords={"step": ("step", steps, {"long_name": "optimiser step", "units": "1"})})
         ds.attrs.update({"fit_paths_json": json.dumps(list(self.paths)), "fit_bounds_json": json.dumps(self.bounds),
                          "fit_surrogate_json": json.dumps(self.surrogate), "fit_seeds_json": json.dumps(list(self.seeds)),
