@@ -631,8 +631,6 @@ def _projections(table, conn, rng, idx, pre_pop, parts, dtype):
     """Within one column: the synapses ``(pre, post, weight, delay_ms)`` of every listed projection
     from ``pre_pop``, appended to ``parts`` in postsynaptic population order, each grouped by
     presynaptic neuron."""
-    from . import projections as rules
-
     pops = list(dict.fromkeys(table.population[idx].tolist()))
     members = {p: idx[table.population[idx] == p] for p in pops}
     dt_floor = conn["delay_floor_ms"]
@@ -642,21 +640,31 @@ def _projections(table, conn, rng, idx, pre_pop, parts, dtype):
             continue
         pj = {**S.PROJECTION_DEFAULTS, **pj}
         src, dst = members[pre_pop], members[post_pop]
-        same = pre_pop == post_pop
-        auto = bool(conn["autapses"])
-        if pj["rule"] == "pairwise_bernoulli":
-            a, b = rules.pairwise_bernoulli(rng, src.size, dst.size, pj["p"], autapses=auto, same_population=same)
-        elif pj["rule"] == "fixed_indegree":
-            a, b = rules.fixed_indegree(rng, src.size, dst.size, int(pj["K"]), multapses=True, autapses=auto,
-                                        same_population=same)
-            order = np.argsort(a, kind="stable")  # grouped by post: regroup by pre
-            a, b = a[order], b[order]
-        else:
-            a, b = rules.fixed_total_number(rng, src.size, dst.size, int(pj["N_syn"]), autapses=auto,
-                                            same_population=same)
-        w = rules.normal_sign_kept(rng, a.size, pj["weight"], pj["weight_rel_sd"], dtype=dtype)
-        d = rules.truncated_normal_delays(rng, a.size, pj["delay_ms"], pj["delay_sd_ms"], low_ms=dt_floor, dtype=dtype)
+        a, b, w, d = draw_projection(rng, src.size, dst.size, pj, autapses=bool(conn["autapses"]),
+                                     same_population=pre_pop == post_pop, low_ms=dt_floor, dtype=dtype)
         parts.append((_globalise(a, src), _globalise(b, dst), w, d))
+
+
+def draw_projection(rng, n_pre: int, n_post: int, pj: dict, *, autapses: bool, same_population: bool,
+                    low_ms: float, dtype):
+    """One projection ``pj`` (PROJECTION_DEFAULTS filled in) between populations of ``n_pre`` and
+    ``n_post`` neurons: local ``(pre, post)`` grouped by pre, weights normal with the sign kept and
+    delays normal redrawn below ``low_ms``, drawn in that order from ``rng``."""
+    from . import projections as rules
+
+    if pj["rule"] == "pairwise_bernoulli":
+        a, b = rules.pairwise_bernoulli(rng, n_pre, n_post, pj["p"], autapses=autapses, same_population=same_population)
+    elif pj["rule"] == "fixed_indegree":
+        a, b = rules.fixed_indegree(rng, n_pre, n_post, int(pj["K"]), multapses=True, autapses=autapses,
+                                    same_population=same_population)
+        order = np.argsort(a, kind="stable")  # grouped by post: regroup by pre
+        a, b = a[order], b[order]
+    else:
+        a, b = rules.fixed_total_number(rng, n_pre, n_post, int(pj["N_syn"]), autapses=autapses,
+                                        same_population=same_population)
+    w = rules.normal_sign_kept(rng, a.size, pj["weight"], pj["weight_rel_sd"], dtype=dtype)
+    d = rules.truncated_normal_delays(rng, a.size, pj["delay_ms"], pj["delay_sd_ms"], low_ms=low_ms, dtype=dtype)
+    return a, b, w, d
 
 
 def _globalise(local: np.ndarray, members: np.ndarray) -> np.ndarray:

@@ -18,7 +18,7 @@ import numpy as np
 
 from .config import schema as S
 from .errors import ConfigurationError
-from .network import Synapses
+from .network import Synapses, draw_projection
 from .populations import NeuronTable
 
 __all__ = ["SourcePopulation", "build_sources", "check_source_memory", "source_stimuli", "spike_counts"]
@@ -120,15 +120,8 @@ def build_sources(cfg, table: NeuronTable, rng: np.random.Generator, *, delay_fl
             field = f"stimuli[{i}].projections.{key}"
             pj = {**S.PROJECTION_DEFAULTS, **pj}
             for dst in _target_members(table, field, key):
-                if pj["rule"] == "pairwise_bernoulli":
-                    a, b = rules.pairwise_bernoulli(rng, n_src, dst.size, pj["p"])
-                elif pj["rule"] == "fixed_indegree":
-                    a, b = rules.fixed_indegree(rng, n_src, dst.size, int(pj["K"]), multapses=True)
-                else:
-                    a, b = rules.fixed_total_number(rng, n_src, dst.size, int(pj["N_syn"]))
-                w = rules.normal_sign_kept(rng, a.size, pj["weight"], pj["weight_rel_sd"], dtype=dtype)
-                d = rules.truncated_normal_delays(rng, a.size, pj["delay_ms"], pj["delay_sd_ms"],
-                                                  low_ms=delay_floor_ms, dtype=dtype)
+                a, b, w, d = draw_projection(rng, n_src, dst.size, pj, autapses=True, same_population=False,
+                                             low_ms=delay_floor_ms, dtype=dtype)
                 parts.append((a.astype(np.int32), dst[b].astype(np.int32), w, d))
         if sum(p[0].size for p in parts):
             pre, post, w, d, row_start = rules.merge_by_pre(n_src, [p for p in parts if p[0].size])
