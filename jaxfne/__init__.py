@@ -18,17 +18,12 @@ The public surface (everything else may change without notice):
 
 from __future__ import annotations
 
+import sys
+import types
+from importlib import import_module
+from typing import TYPE_CHECKING
+
 from ._version import __version__ as __version__
-from .config import Configuration as Configuration, configuration as configuration
-from .construct import construct as construct
-from .model import Model as Model
-from .objectives import Objective as Objective, objective as objective
-from .probes.basis import BasisSpec as BasisSpec
-from .probes.geometry import LaminarSourceGeometry as LaminarSourceGeometry
-from .readouts import ReadoutResult as ReadoutResult, ReadoutSpec as ReadoutSpec, readout_spec as readout_spec
-from .signals import Signals as Signals
-from .simulate import simulate as simulate
-from .simulation import Simulation as Simulation, simulation as simulation
 
 __all__ = [
     "BasisSpec",
@@ -47,3 +42,69 @@ __all__ = [
     "simulate",
     "simulation",
 ]
+
+#: The module that defines each public name. They are imported on first use, so that code which
+#: needs only a part of the package (the workflow composing a study, a readout job reading a store)
+#: does not import JAX and the engine with it.
+_HOMES = {
+    "BasisSpec": ".probes.basis",
+    "Configuration": ".config",
+    "LaminarSourceGeometry": ".probes.geometry",
+    "Model": ".model",
+    "Objective": ".objectives",
+    "ReadoutResult": ".readouts",
+    "ReadoutSpec": ".metrics",
+    "Signals": ".signals",
+    "Simulation": ".simulation",
+    "configuration": ".config",
+    "construct": ".construct",
+    "objective": ".objectives",
+    "readout_spec": ".metrics",
+    "simulate": ".simulate",
+    "simulation": ".simulation",
+}
+
+
+def __getattr__(name: str):
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(home, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """The package's module type. ``construct``, ``simulate`` and ``simulation`` name both a function
+    and the submodule that defines it; importing such a submodule would bind the module to the
+    package in the function's place, so here the package keeps the function (the submodule stays
+    importable as ``jaxfne.simulate`` in ``sys.modules``)."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if isinstance(value, types.ModuleType) and _HOMES.get(name) == f".{name}":
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+if TYPE_CHECKING:
+    from .config import Configuration as Configuration
+    from .config import configuration as configuration
+    from .construct import construct as construct
+    from .metrics import ReadoutSpec as ReadoutSpec
+    from .metrics import readout_spec as readout_spec
+    from .model import Model as Model
+    from .objectives import Objective as Objective
+    from .objectives import objective as objective
+    from .probes.basis import BasisSpec as BasisSpec
+    from .probes.geometry import LaminarSourceGeometry as LaminarSourceGeometry
+    from .readouts import ReadoutResult as ReadoutResult
+    from .signals import Signals as Signals
+    from .simulate import simulate as simulate
+    from .simulation import Simulation as Simulation
+    from .simulation import simulation as simulation

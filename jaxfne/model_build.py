@@ -6,7 +6,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from .config import schema as S
+from .config.schema import recorded_neuron_signals
 from .engine.static import RecordSpec
+from .engine.transfer import device_array, shared_device_array
 from .errors import ConfigurationError
 from .model import Model, ModelStatic, _Host
 from .network import Synapses
@@ -21,7 +23,6 @@ DENSE_MAX_N = 128
 
 #: The neuron-level probe modes; a probe list naming none of them records spikes and V_m (the
 #: attributes every Signals has on the seed page), else exactly those named.
-NEURON_MODES = ("SPK", "Vm", "I_syn")
 
 
 def choose_propagation(conn: dict, syn: Synapses, n: int) -> str:
@@ -44,26 +45,6 @@ def choose_propagation(conn: dict, syn: Synapses, n: int) -> str:
     return prop
 
 
-def shared_device_array(x: np.ndarray):
-    """``x`` as a JAX array that shares its memory on the CPU (no copy of a large synapse table),
-    else a copy; ``x`` is made read-only when shared, since the device array would see any write.
-
-    XLA's CPU client shares only buffers aligned to 64 bytes (``network.aligned_empty`` allocates
-    them so); anything else, and every other backend, is copied as ``jnp.asarray`` does.
-    """
-    import jax
-
-    if (jax.default_backend() == "cpu" and x.flags.c_contiguous and x.size
-            and x.ctypes.data % 64 == 0 and x.dtype.isnative):
-        try:
-            out = jnp.from_dlpack(x, copy=False)
-        except (ValueError, TypeError, RuntimeError):
-            return jnp.asarray(x)
-        x.flags.writeable = False
-        return out
-    return jnp.asarray(x)
-
-
 def _full_rows(syn: Synapses) -> bool:
     n = syn.n
     if syn.count != n * n:
@@ -80,16 +61,8 @@ def _row_start32(syn: Synapses) -> np.ndarray:
     return syn.row_start.astype(np.int32)
 
 
-def recorded_neuron_signals(modes) -> frozenset[str]:
-    """The neuron signals a list of probe modes records: ``spikes`` and ``V_m`` when named (``SPK``,
-    ``Vm``) or when no neuron mode is named, ``I_syn`` when named."""
-    named = set(modes) & set(NEURON_MODES)
-    on = {"spikes": "SPK" in named or not named, "V_m": "Vm" in named or not named, "I_syn": "I_syn" in named}
-    return frozenset(k for k, v in on.items() if v)
-
-
 def record_spec(cfg, probes_static: dict) -> RecordSpec:
-    """The record spec of a configuration's probes (see :data:`NEURON_MODES`)."""
+    """The record spec of a configuration's probes (see :data:`jaxfne.config.schema.NEURON_MODES`)."""
     spec = cfg.probe_spec
     opts = spec["options"]
     neuron = recorded_neuron_signals(spec["modes"])
@@ -114,14 +87,14 @@ def source_kernel(prop: str) -> str:
 def _source_arrays(sources, dt_) -> tuple[dict, dict]:
     """``(params, struct)`` entries of the spike-source populations: rates and flat weights (leaves
     that sweeps and gradients reach), and each table's targets, row offsets and out-degrees."""
-    params = {"source_rate_hz": jnp.asarray([sp.rate_hz for sp in sources], dt_).reshape(-1),
-              "source_weights": tuple(jnp.asarray(sp.synapses.flat_weights(dt_)) for sp in sources)}
+    params = {"source_rate_hz": device_array(np.asarray([sp.rate_hz for sp in sources], dt_).reshape(-1)),
+              "source_weights": tuple(device_array(sp.synapses.flat_weights(dt_)) for sp in sources)}
     tables = []
     for sp in sources:
         syn = sp.synapses
-        tables.append({"targets": jnp.asarray(syn.flat_targets()), "row_start": jnp.asarray(_row_start32(syn)),
-                       "is_exc": jnp.ones(syn.n, bool), "pop_index": jnp.zeros(syn.n, jnp.int32),
-                       "out_degree": jnp.asarray(syn.out_degree(), dt_)})
+        tables.append({"targets": device_array(syn.flat_targets()), "row_start": device_array(_row_start32(syn)),
+                       "is_exc": device_array(np.ones(syn.n, bool)), "pop_index": device_array(np.zeros(syn.n, np.int32)),
+                       "out_degree": device_array(syn.out_degree(), dt_)})
     return params, {"sources": tuple(tables)}
 
 
@@ -150,7 +123,8 @@ def _row_structure(rows: tuple, poisson, n: int, dt_) -> dict:
     onehot = np.zeros((n_rows, n_p))
     onehot[list(rows[:n_p]), np.arange(n_p)] = 1.0
     masks = np.array([p[3] for p in poisson], float).reshape(n_p, n)
-    return {"poisson_rows": jnp.asarray(onehot, dt_), "poisson_row_mask": jnp.asarray(np.minimum(onehot @ masks, 1.0), dt_)}
+    return {"poisson_rows": device_array(onehot, dt_),
+            "poisson_row_mask": device_array(np.minimum(onehot @ masks, 1.0).astype(dt_))}
 
 
 def assemble(*, cfg, table: NeuronTable, synapses: Synapses, conn: dict, neuron: dict, scheme: str, dtype: str,
@@ -166,52 +140,52 @@ def assemble(*, cfg, table: NeuronTable, synapses: Synapses, conn: dict, neuron:
     fam = family(em["family"])
 
     params = {
-        "neuron": {k: jnp.asarray(v, dt_) for k, v in neuron.items()},
-        "weight_scale": jnp.asarray(conn["weight_scale"], dt_),
-        "tau_syn_ms": jnp.asarray([synapses.tau_ms["E"], synapses.tau_ms["I"]], dt_),
-        "stim_gain": jnp.ones(len(waves), dt_),
-        "gauss_mean": jnp.asarray([g[0] for g in gauss], dt_).reshape(-1),
-        "gauss_std": jnp.asarray([g[1] for g in gauss], dt_).reshape(-1),
-        "poisson_rate_hz": jnp.asarray([p[0] for p in poisson], dt_).reshape(-1),
-        "poisson_n_inputs": jnp.asarray([p[1] for p in poisson], dt_).reshape(-1),
-        "poisson_weight": jnp.asarray([p[2] for p in poisson], dt_).reshape(-1),
+        "neuron": {k: device_array(v, dt_) for k, v in neuron.items()},
+        "weight_scale": device_array(conn["weight_scale"], dt_),
+        "tau_syn_ms": device_array([synapses.tau_ms["E"], synapses.tau_ms["I"]], dt_),
+        "stim_gain": device_array(np.ones(len(waves), dt_)),
+        "gauss_mean": device_array(np.asarray([g[0] for g in gauss], dt_).reshape(-1)),
+        "gauss_std": device_array(np.asarray([g[1] for g in gauss], dt_).reshape(-1)),
+        "poisson_rate_hz": device_array(np.asarray([p[0] for p in poisson], dt_).reshape(-1)),
+        "poisson_n_inputs": device_array(np.asarray([p[1] for p in poisson], dt_).reshape(-1)),
+        "poisson_weight": device_array(np.asarray([p[2] for p in poisson], dt_).reshape(-1)),
     }
     for k in fam.options:
-        params[k] = jnp.asarray(em[k], dt_)
+        params[k] = device_array(em[k], dt_)
     if gains:
-        params["gain"] = jnp.ones((len(table.populations),) * 2, dt_)
+        params["gain"] = device_array(np.ones((len(table.populations),) * 2, dt_))
     if sources:
         src_params, src_struct = _source_arrays(sources, dt_)
         params.update(src_params)
     struct = {
-        "is_exc": jnp.asarray(table.is_exc),
-        "pop_index": jnp.asarray(table.pop_index),
-        "emm_rows": jnp.asarray(np.stack([np.ones(n), table.is_exc * synapses.out_degree(),
-                                          ~table.is_exc * synapses.out_degree()]), dt_),
-        "wave_mask": jnp.asarray(np.array(wmask, float).reshape(len(waves), n), dt_),
-        "gauss_mask": jnp.asarray(np.array([g[2] for g in gauss], float).reshape(len(gauss), n), dt_),
-        "poisson_mask": jnp.asarray(np.array([p[3] for p in poisson], float).reshape(len(poisson), n), dt_),
+        "is_exc": device_array(table.is_exc),
+        "pop_index": device_array(table.pop_index),
+        "emm_rows": device_array(np.stack([np.ones(n), table.is_exc * synapses.out_degree(),
+                                          ~table.is_exc * synapses.out_degree()]).astype(dt_)),
+        "wave_mask": device_array(np.array(wmask, float).reshape(len(waves), n).astype(dt_)),
+        "gauss_mask": device_array(np.array([g[2] for g in gauss], float).reshape(len(gauss), n).astype(dt_)),
+        "poisson_mask": device_array(np.array([p[3] for p in poisson], float).reshape(len(poisson), n).astype(dt_)),
     }
     if prop in TABLE_KERNELS:
         params["weights"] = shared_device_array(synapses.flat_weights(dt_))
         struct["targets"] = shared_device_array(synapses.flat_targets())
         for view in (synapses.post, synapses.weight):  # they share the device arrays' memory now
             view.flags.writeable = False
-        struct["row_start"] = jnp.asarray(_row_start32(synapses))
+        struct["row_start"] = device_array(_row_start32(synapses))
     elif prop == "dense":
         w, _ = synapses.to_dense(1.0)
-        params["weights"] = jnp.asarray(w, dt_)
+        params["weights"] = device_array(w, dt_)
         if plastic:
             stdp = dict(S.STDP_DEFAULTS)
             stdp.update(conn["plasticity"])
             if stdp["w_max"] is None:
                 stdp["w_max"] = 2.0 * float(conn["weights"].get("E", S.CONNECTIVITY_DEFAULTS["weights"]["E"]))
-            params["stdp"] = {k: jnp.asarray(v, dt_) for k, v in stdp.items() if k != "rule"}
+            params["stdp"] = {k: device_array(v, dt_) for k, v in stdp.items() if k != "rule"}
             conn_mask = np.zeros((n, n), bool)
             conn_mask[synapses.pre, synapses.post] = True
-            struct["plastic_mask"] = jnp.asarray(conn_mask & table.is_exc[:, None])
+            struct["plastic_mask"] = device_array(conn_mask & table.is_exc[:, None])
     else:
-        params["weights"] = jnp.zeros((n, 1), dt_)
+        params["weights"] = device_array(np.zeros((n, 1), dt_))
 
     if sources:
         struct.update(src_struct)
@@ -224,7 +198,7 @@ def assemble(*, cfg, table: NeuronTable, synapses: Synapses, conn: dict, neuron:
         rec = np.asarray(opts["record_neurons"], np.int32)
         if rec.size and rec.max() >= n:
             raise ConfigurationError("probes.record_neurons", int(rec.max()), f"neuron indices below n={n}")
-        struct["record_idx"] = jnp.asarray(rec, jnp.int32)
+        struct["record_idx"] = device_array(rec, np.int32)
     static = ModelStatic(
         n=n, dtype=dtype, family=em["family"], scheme=scheme, synapse=synapses.synapse, propagation=prop,
         full_rows=prop == "event" and _full_rows(synapses), uniform_delay=synapses.is_uniform_delay(),

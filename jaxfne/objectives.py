@@ -10,7 +10,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from .errors import ConfigurationError
-from .readouts import ReadoutSpec, compute_readout, readout_spec
+from .metrics import ReadoutSpec, readout_spec
+from .readouts import compute_readout
 
 __all__ = ["Objective", "TraceObjective", "objective", "trace_objective", "loss", "fit"]
 

@@ -15,6 +15,7 @@ import numpy as np
 from .engine.prepare import prepare
 from .engine.scan import chunk_fn, init_carry
 from .engine.stimulus import waveform_table
+from .engine.transfer import device_array
 from .errors import ConfigurationError, SimulationError
 from .model import Model
 from .signals import Signals, SignalsMeta, SpikeEvents
@@ -69,7 +70,9 @@ def _chunk_steps(static, n_steps: int, n_rec: int, n_seeds: int, chunk_ms, dt_ms
     return max(every, -(-chunk // every) * every)
 
 
+@functools.partial(jax.jit, static_argnums=(0, 3, 4))
 def _initial_carry(static, params, struct, n_seeds, params_batched: bool):
+    """The state at t = 0, one per seed when ``n_seeds``; one compiled program, not one per array."""
     if n_seeds is None:
         return init_carry(static, params, struct)
     if params_batched:
@@ -78,7 +81,10 @@ def _initial_carry(static, params, struct, n_seeds, params_batched: bool):
 
 
 def _keys(seeds: list[int], batched: bool):
-    return jnp.stack([jax.random.PRNGKey(s) for s in seeds]) if batched else jax.random.PRNGKey(seeds[0])
+    """The PRNG key of each seed, stacked when ``batched``: one compiled program for the batch."""
+    if not batched:
+        return jax.random.PRNGKey(seeds[0])
+    return jax.jit(lambda: jnp.stack([jax.random.PRNGKey(s) for s in seeds]))()
 
 
 def simulate(model: Model, duration_ms: float | None = None, dt_ms: float | None = None, seed: Any = None, *,
@@ -160,7 +166,7 @@ def simulate(model: Model, duration_ms: float | None = None, dt_ms: float | None
     try:
         for c in range(n_chunks):
             step0 = c * chunk
-            wave = jnp.asarray(waveform_table(model.waveforms, step0, chunk, dt_ms), dtype)
+            wave = device_array(waveform_table(model.waveforms, step0, chunk, dt_ms), dtype)
             carry, outs = fn(p, struct, carry, keys, step0, wave)
             _raise_if_bad(np.asarray(carry["bad"]), dt_ms, model, seeds if batched else None)
             t_len = min(chunk, n_steps - step0)
@@ -311,7 +317,7 @@ def pure_simulate_fn(model: Model, duration_ms: float, dt_ms: float, *, surrogat
     def f(params, seed):
         key = jax.random.PRNGKey(seed) if jnp.ndim(seed) == 0 else seed
         carry = init_carry(static, params, struct)
-        carry, outs = run(params, key, carry, jnp.asarray(wave_np, jnp.dtype(static.dtype)))
+        carry, outs = run(params, key, carry, device_array(wave_np, static.dtype))
         outs = _trim(outs, n_steps, every, False)
         state, derived = derive_fields(probes, outs, init_field_state(probes, None), dt_ms, False)
         outs.update(derived)

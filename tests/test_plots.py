@@ -19,7 +19,7 @@ import jaxfne.plots as jp
 from jaxfne.errors import ConfigurationError
 from jaxfne.io import open_store, write_store
 from jaxfne.io.store import add_spike_events
-from jaxfne.readouts import METRIC_UNITS, METRICS
+from jaxfne.metrics import METRIC_UNITS, METRICS
 
 PROBES = ["SPK", "Vm", "I_syn", "MUA-proxy", "source-proxy", "LFP-proxy", "CSD-proxy", "EEG-proxy", "MEG-proxy",
           "EMM-proxy"]

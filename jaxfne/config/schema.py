@@ -25,6 +25,17 @@ PROBE_MODES = (
     "EMM-proxy",
 )
 
+#: The neuron-level probe modes (each records one per-neuron signal).
+NEURON_MODES = ("SPK", "Vm", "I_syn")
+
+
+def recorded_neuron_signals(modes) -> frozenset[str]:
+    """The neuron signals a list of probe modes records: ``spikes`` and ``V_m`` when named (``SPK``,
+    ``Vm``) or when no neuron mode is named, ``I_syn`` when named."""
+    named = set(modes) & set(NEURON_MODES)
+    on = {"spikes": "SPK" in named or not named, "V_m": "Vm" in named or not named, "I_syn": "I_syn" in named}
+    return frozenset(k for k, v in on.items() if v)
+
 #: Options of ``Configuration.probes(modes, **options)`` and their defaults.
 PROBE_OPTIONS = {
     "name": "multimodal_probe",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 
-import jax.numpy as jnp
 import numpy as np
 
 from ..propagation import TABLE_KERNELS
@@ -13,6 +12,7 @@ from ..propagation.transpose import presynaptic_index
 from .drive import poisson_kmax
 from .static import DriveStatic, Static
 from .surrogate import Surrogate
+from .transfer import device_array
 
 __all__ = ["BATCH_CAPACITY", "prepare"]
 
@@ -78,7 +78,7 @@ def _source_statics(model, dt_ms: float, struct: dict) -> tuple:
         statics.append(PropagationStatic(kind=model.static.source_kind, n=model.n, d_len=syn.max_delay_steps(dt_ms) + 1,
                                          uniform_delay=0, full_rows=False, gains=False, row_width=syn.row_width,
                                          capacity=min(syn.n, BATCH_CAPACITY), n_pre=syn.n))
-        tables.append({**tab, "delays": jnp.asarray(syn.flat_delays(dt_ms))})
+        tables.append({**tab, "delays": device_array(syn.flat_delays(dt_ms))})
     struct["sources"] = tuple(tables)
     return tuple(statics)
 
@@ -121,7 +121,7 @@ def _poisson_disjoint(struct: dict, n_poisson: int) -> bool:
     mask = np.asarray(struct["poisson_mask"]) > 0
     if np.any(mask.sum(axis=0) > 1):
         return False
-    struct["poisson_of"] = jnp.asarray(np.where(mask.any(axis=0), np.argmax(mask, axis=0), n_poisson).astype(np.int32))
+    struct["poisson_of"] = device_array(np.where(mask.any(axis=0), np.argmax(mask, axis=0), n_poisson), np.int32)
     return True
 
 
@@ -133,10 +133,10 @@ def _build(model, dt_ms: float):
     longest = syn.max_delay_steps(dt_ms)
     uniform = longest if ms.uniform_delay else 0
     if ms.propagation in TABLE_KERNELS:
-        struct["delays"] = jnp.asarray(syn.flat_delays(dt_ms))
+        struct["delays"] = device_array(syn.flat_delays(dt_ms))
     elif ms.propagation == "dense" and not uniform:
         _, delays = syn.to_dense(dt_ms)
-        struct["delays"] = jnp.asarray(delays)
+        struct["delays"] = device_array(delays)
     prop = PropagationStatic(kind=ms.propagation, n=ms.n, d_len=longest + 1, uniform_delay=uniform,
                              full_rows=ms.full_rows, gains=ms.gains, row_width=syn.row_width if syn.count else 1,
                              capacity=min(ms.n, BATCH_CAPACITY))

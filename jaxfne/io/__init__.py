@@ -9,24 +9,17 @@
 - :func:`to_neo`: a :class:`neo.Block` for Elephant; :func:`to_nwb` / :func:`read_nwb`: an NWB file.
 """
 
-from .manifest import verify_store as verify_store
-from .provenance import collect as collect, config_from_attrs as config_from_attrs, hash_path as hash_path
-from .store import (
-    StoreError as StoreError,
-    add_spike_events as add_spike_events,
-    open_store as open_store,
-    spike_events as spike_events,
-    write_store as write_store,
-)
-
 __all__ = ["collect", "config_from_attrs", "hash_path", "RerunReport", "rerun_store", "StoreError",
            "add_spike_events", "load_signals", "open_store", "read_nwb", "spike_events", "to_neo", "to_nwb",
            "verify_store", "write_store"]
 
-#: Names imported on first use: ``python -m jaxfne.io.rerun`` then runs its module only once, and the
-#: exports import the model's Signals (and JAX) only when asked for.
-_LAZY = {"RerunReport": "rerun", "rerun_store": "rerun", "load_signals": "load", "to_neo": "neo",
-         "to_nwb": "nwb", "read_nwb": "nwb"}
+#: The module of each name, imported on first use: ``python -m jaxfne.io.rerun`` then runs its module
+#: only once, the workflow's composition (which needs :mod:`jaxfne.io.atomic`) imports no xarray, and
+#: the exports import the model's Signals (and JAX) only when asked for.
+_LAZY = {"verify_store": "manifest", "collect": "provenance", "config_from_attrs": "provenance",
+         "hash_path": "provenance", "StoreError": "store", "add_spike_events": "store", "open_store": "store",
+         "spike_events": "store", "write_store": "store", "RerunReport": "rerun", "rerun_store": "rerun",
+         "load_signals": "load", "to_neo": "neo", "to_nwb": "nwb", "read_nwb": "nwb"}
 
 
 def __getattr__(name: str):

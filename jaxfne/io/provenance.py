@@ -37,6 +37,7 @@ import os
 import platform
 import socket
 import subprocess
+import sys
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from importlib import metadata
@@ -114,6 +115,10 @@ def hash_path(path: str | os.PathLike) -> str:
 
 
 def _device() -> str:
+    """The first JAX device, for a stage that computed with JAX; a stage that never imported JAX (the
+    aggregate of readouts) records that instead of importing it."""
+    if "jax" not in sys.modules:
+        return "none (the stage did not use JAX)"
     try:
         import jax
 

@@ -40,7 +40,7 @@ import yaml
 
 from ..errors import ConfigurationError
 from ..io.atomic import atomic_file
-from ..readouts import check_recorded
+from ..metrics import check_recorded
 from .hydra_to_config import readout_arguments, readout_specs, to_configuration
 
 __all__ = ["Run", "StudyError", "load_study", "expand_study", "compose_overrides", "write_run_config",

@@ -137,7 +137,9 @@ def save(fig: Figure, path: str | os.PathLike, dpi: int = 120) -> Path:
         The figure, as a ``plot_*`` function returns it.
     path : path-like
         Output file; parent folders are created. The figure is written to a temporary file beside it
-        and renamed, so a reader never sees half a file.
+        and renamed, so a reader never sees half a file. A figure with a layout engine (every
+        ``plot_*`` figure is constrained) is written at its own size; one without is cropped to its
+        artists (``bbox_inches="tight"``, which draws the figure twice).
     dpi : int
         Resolution, dots per inch.
 
@@ -157,5 +159,5 @@ def save(fig: Figure, path: str | os.PathLike, dpi: int = 120) -> Path:
     path = Path(path)
     fmt = path.suffix[1:].lower() or "png"
     with atomic_file(path, suffix=f".{fmt}") as tmp:
-        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=fmt)
+        fig.savefig(tmp, dpi=dpi, bbox_inches=None if fig.get_layout_engine() is not None else "tight", format=fmt)
     return path

@@ -28,7 +28,7 @@ def plot_readout_summary(agg: xr.Dataset, *, ax=None, title: str = ""):
     agg : xarray.Dataset
         The aggregate store's Dataset (:func:`jaxfne.pipeline.stages.aggregate_dataset`):
         ``value(seed, <axes>..., metric)`` with the coordinate ``metric_kind`` (each metric's key in
-        :data:`jaxfne.readouts.METRICS`, whose unit `jaxfne.readouts.METRIC_UNITS` gives).
+        :data:`jaxfne.metrics.METRICS`, whose unit `jaxfne.metrics.METRIC_UNITS` gives).
     ax : sequence of matplotlib Axes, optional
         One Axes per metric; default a new Figure (three panels a row).
     title : str

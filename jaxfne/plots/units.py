@@ -1,12 +1,12 @@
-"""The unit of every readout metric (:data:`jaxfne.readouts.METRICS`), for axis labels.
+"""The unit of every readout metric (:data:`jaxfne.metrics.METRICS`), for axis labels.
 
 The readout registry describes each metric in words and gives its unit in
-:data:`jaxfne.readouts.METRIC_UNITS`, which the tests check covers every metric.
+:data:`jaxfne.metrics.METRIC_UNITS`, which the tests check covers every metric.
 """
 
 from __future__ import annotations
 
-from ..readouts import METRIC_UNITS
+from ..metrics import METRIC_UNITS
 
 __all__ = ["metric_unit"]
 
@@ -17,7 +17,7 @@ def metric_unit(kind: str) -> str:
     Parameters
     ----------
     kind : str
-        A key of :data:`jaxfne.readouts.METRICS` (the aggregate store's ``metric_kind``).
+        A key of :data:`jaxfne.metrics.METRICS` (the aggregate store's ``metric_kind``).
 
     Returns
     -------

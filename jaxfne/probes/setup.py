@@ -15,6 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..config import Configuration
+from ..engine.transfer import device_array
 from ..populations import NeuronTable
 
 __all__ = ["ProbeSetup", "build_probes", "drive_groups", "drive_stimuli", "FIELD_MODES"]
@@ -207,15 +208,15 @@ def build_probes(cfg: Configuration, table: NeuronTable, dtype: str, drive_rows:
             b_drive = b_drive[first]
         groups, b_groups = drive_groups(b_drive, b_exc)
         if groups is not None:
-            setup.struct["drive_groups"] = jnp.asarray(groups, dt_)
+            setup.struct["drive_groups"] = device_array(groups, dt_)
         # stacked to match the scan's current vector [I_exc + drives at the synapses; I_inh; each
         # other drive basis's drives] (CurrentSynapses.stacked); stored transposed ([bins, K]): the
         # matvec is several times faster on CPU that way round
-        setup.struct["basis_t"] = jnp.asarray(np.concatenate([b_exc, b_inh, b_groups.reshape(-1, b_exc.shape[1])]).T, dt_)
+        setup.struct["basis_t"] = device_array(np.concatenate([b_exc, b_inh, b_groups.reshape(-1, b_exc.shape[1])]).T, dt_)
         n_bins = len(cols) * n_b
         if opts["attribution"]:
             onehot = np.eye(len(table.populations))[table.pop_index]
-            setup.struct["pop_onehot_k"] = jnp.asarray(np.tile(onehot, (2 + b_groups.shape[0], 1)), dt_)
+            setup.struct["pop_onehot_k"] = device_array(np.tile(onehot, (2 + b_groups.shape[0], 1)), dt_)
         from .fields import field_matrices
 
         setup.matrices.update(field_matrices(geom, modes, opts))
@@ -225,7 +226,7 @@ def build_probes(cfg: Configuration, table: NeuronTable, dtype: str, drive_rows:
 
         w = mua_weights(table.xyz_um, np.asarray(geom.contacts_um), kind=opts["mua_kind"],
                         radius_um=opts["mua_radius_um"], length_um=opts["mua_length_um"])
-        setup.struct["mua_weights_t"] = jnp.asarray(w.T, dt_)  # [contact, neuron]
+        setup.struct["mua_weights_t"] = device_array(w.T, dt_)  # [contact, neuron]
         n_mua = w.shape[1]
     setup.static = {"n_bins": n_bins, "attribution": bool(opts["attribution"]) and need_source,
                     "n_pops": len(table.populations), "n_mua": n_mua, "rec_emm": "EMM-proxy" in modes}
