@@ -26,8 +26,9 @@ Encodings
   then time. The store's ``featureType`` is ``"timeSeries"``: each neuron is a feature (a spike train
   at a fixed place), its id the ``neuron`` coordinate (``cf_role="timeseries_id"``); the other
   variables are gridded and outside the feature type.
-- floating-point variables: Blosc-zstd with byte shuffling, chunked along ``time`` only, about 4 MB per
-  chunk.
+- floating-point variables: Blosc-zstd level 1 with byte shuffling, chunked along ``time`` only, about
+  4 MB per chunk. Noisy traces (V_m) hardly compress: level 1 stores the default study's signals in
+  21 MB where level 5 takes 20 MB, in about half the time.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def _codecs():
     from zarr.codecs import BloscCodec
 
     bits = BloscCodec(cname="zstd", clevel=5, shuffle="bitshuffle")
-    bytes_ = BloscCodec(cname="zstd", clevel=5, shuffle="shuffle")
+    bytes_ = BloscCodec(cname="zstd", clevel=1, shuffle="shuffle")
     return bits, bytes_
 
 
