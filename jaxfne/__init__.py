@@ -21,6 +21,7 @@ from __future__ import annotations
 import sys
 import types
 from importlib import import_module
+from importlib.util import find_spec
 from typing import TYPE_CHECKING
 
 from ._version import __version__ as __version__
@@ -43,9 +44,10 @@ __all__ = [
     "simulation",
 ]
 
-#: The module that defines each public name. They are imported on first use, so that code which
-#: needs only a part of the package (the workflow composing a study, a readout job reading a store)
-#: does not import JAX and the engine with it.
+#: The module that defines each public name. They are imported on first use, as are the subpackages
+#: (``jaxfne.presets``, ``jaxfne.plots``, ...), so that code which needs only a part of the package
+#: (the workflow composing a study, an aggregate job reading stores) does not import JAX and the
+#: engine with it.
 _HOMES = {
     "BasisSpec": ".probes.basis",
     "Configuration": ".config",
@@ -67,11 +69,13 @@ _HOMES = {
 
 def __getattr__(name: str):
     home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(home, __name__), name)
-    globals()[name] = value
-    return value
+    if home is not None:
+        value = getattr(import_module(home, __name__), name)
+        globals()[name] = value
+        return value
+    if not name.startswith("_") and find_spec(f"{__name__}.{name}") is not None:
+        return import_module(f".{name}", __name__)  # a subpackage (jaxfne.presets, jaxfne.plots, ...)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:

@@ -66,7 +66,9 @@ def test_public_names_resolve_on_first_use_and_stay_the_functions():
             missing = "resolved"
         except AttributeError as exc:
             missing = str(exc)
-        print(json.dumps({"lazy": lazy, "names": names, "missing": missing,
+        subpackages = [callable(jaxfne.presets.potjans_diesmann_2014), callable(jaxfne.plots.save),
+                       callable(jaxfne.io.open_store), callable(jaxfne.fitting.fit)]
+        print(json.dumps({"lazy": lazy, "names": names, "missing": missing, "subpackages": subpackages,
                           "simulate": jaxfne.simulate is sys.modules["jaxfne.simulate"].simulate,
                           "via_import": via_import is jaxfne.simulate,
                           "construct": jaxfne.construct is construct,
@@ -79,3 +81,4 @@ def test_public_names_resolve_on_first_use_and_stay_the_functions():
     assert out["names"]["Configuration"] == out["names"]["Signals"] == "type"
     assert out["missing"] == "module 'jaxfne' has no attribute 'no_such_name'"
     assert out["dir"] == []
+    assert out["subpackages"] == [True] * 4  # subpackages resolve on attribute access, as when imported eagerly
