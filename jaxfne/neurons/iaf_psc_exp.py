@@ -138,9 +138,18 @@ class IafPscExp(NeuronFamily):
         p = params
         y, r = state["y"], state["r"]
         i_ex, i_in = syn.channels(syn_state)  # excitatory channel includes the Poisson drives
-        y_free = y * p["P22"] + (p["I_e"] + i_ext) * p["P20"] + i_ex * p["P21ex"] + i_in * p["P21in"]
         refractory = r > 0
-        y_new = jnp.where(refractory, y, y_free)
+
+        def integrate(ops):
+            y, i_ext, i_ex, i_in = ops
+            y_free = y * p["P22"] + (p["I_e"] + i_ext) * p["P20"] + i_ex * p["P21ex"] + i_in * p["P21in"]
+            return jnp.where(refractory, y, y_free)
+
+        # As in the Izhikevich step: XLA:CPU would copy the integration into every consumer of y_new
+        # (threshold, reset, V_m, propagation), each a loop over the neurons; a conditional's result is
+        # a buffer, so it runs once. Both branches are the same; the predicate is opaque to XLA.
+        opaque = p["V_th"][0] == p["V_th"][0]
+        y_new = lax.cond(opaque, integrate, integrate, (y, i_ext, i_ex, i_in))
         syn_state = syn.advance(syn_state, arrivals)
         spike = spike_fn(y_new - (p["V_th"] - p["E_L"]))
         hard = lax.stop_gradient(spike)
