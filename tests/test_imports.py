@@ -1,5 +1,6 @@
-"""What importing a part of jaxfne imports: the public names load on first use, and the workflow's
-composition (once memoized), ``jaxfne.io`` and the aggregate stage's modules never import JAX.
+"""What importing a part of jaxfne imports: the public names load on first use, and building a
+configuration, the workflow's composition, ``jaxfne.io`` and the aggregate stage's modules never
+import JAX.
 
 Every check runs in a fresh interpreter (the test process has JAX loaded by conftest): a Snakemake DAG
 build, which composes a study, and an aggregate job, which reads readout stores and draws the summary,
@@ -24,9 +25,9 @@ def _run(code: str) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def test_a_composed_study_reloads_without_importing_jax_or_xarray(tmp_path):
-    """The first composition validates every run's configuration, which imports the neuron families
-    (and JAX with them); a DAG build that finds the composition memo imports neither JAX nor xarray."""
+def test_composing_a_study_imports_neither_jax_nor_xarray(tmp_path):
+    """Composing validates every run's configuration against the neuron families' parameter tables;
+    neither that nor reading the composition memo back imports JAX or xarray."""
     code = f"""
         import json, sys
         from jaxfne.pipeline.compose import expand_study
@@ -37,7 +38,21 @@ def test_a_composed_study_reloads_without_importing_jax_or_xarray(tmp_path):
     first = _run(code)
     again = _run(code)
     assert len(first["runs"]) == 4 and again["runs"] == first["runs"]
-    assert again["jax"] is False and again["xarray"] is False and first["xarray"] is False
+    assert first["jax"] is again["jax"] is False
+    assert first["xarray"] is again["xarray"] is False
+
+
+def test_building_a_configuration_imports_no_jax():
+    out = _run("""
+        import json, sys
+        import jaxfne
+        cfg = (jaxfne.configuration().column("V1", layers=["L2/3", "L4", "L5"], n=100)
+               .cell_types({"E": 0.8, "I": 0.2}).connectivity().set_emitter("izhikevich", "cortical_eig"))
+        pd = jaxfne.presets.potjans_diesmann_2014(scale=0.1, k_scale=0.1, thalamus=True)
+        print(json.dumps({"jax": "jax" in sys.modules, "same": cfg.sha256 == type(cfg).from_dict(cfg.to_dict()).sha256,
+                          "pd_n": sum(c["n"] for c in pd.to_dict()["columns"])}))
+    """)
+    assert out == {"jax": False, "same": True, "pd_n": 7717}
 
 
 def test_the_stage_functions_io_and_plots_import_without_jax():

@@ -30,10 +30,6 @@ V_m is sampled at the end of the step *after* the reset, as NEST's multimeter re
 
 from __future__ import annotations
 
-import jax.numpy as jnp
-from jax import lax
-
-from ..engine.surrogate import spike_fn
 from .base import NeuronFamily, Parameter
 
 __all__ = ["IafPscExp"]
@@ -41,6 +37,8 @@ __all__ = ["IafPscExp"]
 
 def propagator_32(tau_syn, tau_m, c_m, h):
     """NEST's ``propagator_32``: the weight of I_syn(t) in V(t + h) for exponential currents, mV/pA."""
+    import jax.numpy as jnp  # here, not at the top: a configuration imports this module, and no JAX
+
     delta = tau_m - tau_syn
     near = jnp.abs(delta) < 1e-12 * tau_m
     safe = jnp.where(near, 1.0, delta)
@@ -119,6 +117,8 @@ class IafPscExp(NeuronFamily):
         return params["tau_syn_ex"], params["tau_syn_in"]
 
     def precompute(self, params, dt):
+        import jax.numpy as jnp
+
         p = params
         p22 = jnp.exp(-dt / p["tau_m"])
         return {
@@ -130,11 +130,18 @@ class IafPscExp(NeuronFamily):
         }
 
     def init_state(self, params, dtype):
+        import jax.numpy as jnp
+
         y = (params["V_m0"] - params["E_L"]).astype(dtype)
         return {"y": y, "r": jnp.zeros(y.shape, jnp.int32)}
 
-    def step(self, params, state, syn, syn_state, arrivals, i_ext, dt, scheme, spike_fn=spike_fn):
+    def step(self, params, state, syn, syn_state, arrivals, i_ext, dt, scheme, spike_fn=None):
         """Voltage first, with the old currents (exact integration); then the currents."""
+        import jax.numpy as jnp
+        from jax import lax
+
+        if spike_fn is None:
+            from ..engine.surrogate import spike_fn
         p = params
         y, r = state["y"], state["r"]
         i_ex, i_in = syn.channels(syn_state)  # excitatory channel includes the Poisson drives

@@ -32,11 +32,8 @@ unset), and its run has ``T / dt + 1`` steps, the loop ``tspan = 0:tau:T`` of th
 
 from __future__ import annotations
 
-import jax.numpy as jnp
 import numpy as np
-from jax import lax
 
-from ..engine.surrogate import spike_fn
 from .base import NeuronFamily, Parameter, PresetDrive, PresetRun
 
 __all__ = ["Izhikevich"]
@@ -184,8 +181,15 @@ class Izhikevich(NeuronFamily):
         # guarded by the configuration; kept for direct callers
         raise ValueError(f"scheme={scheme!r} is not allowed: sequential_euler, split_half_step, euler")
 
-    def step(self, params, state, syn, syn_state, arrivals, i_ext, dt, scheme, spike_fn=spike_fn):
+    def step(self, params, state, syn, syn_state, arrivals, i_ext, dt, scheme, spike_fn=None):
         """Currents first (the published order): decay and add arrivals, then integrate with them."""
+        # JAX is imported where the dynamics are traced, so that a configuration, which validates
+        # against this family's parameters and presets, imports no JAX.
+        import jax.numpy as jnp
+        from jax import lax
+
+        if spike_fn is None:
+            from ..engine.surrogate import spike_fn
         syn_state = syn.advance(syn_state, arrivals)
         current = syn.total_current(syn_state) + i_ext
         p = params
