@@ -6,7 +6,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from .config import schema as S
-from .config.schema import recorded_neuron_signals
 from .engine.static import RecordSpec
 from .engine.transfer import device_array, shared_device_array
 from .errors import ConfigurationError
@@ -20,10 +19,6 @@ __all__ = ["assemble", "choose_propagation", "record_spec"]
 
 #: Networks up to this size use dense propagation (differentiable) under ``propagation="auto"``.
 DENSE_MAX_N = 128
-
-#: The neuron-level probe modes; a probe list naming none of them records spikes and V_m (the
-#: attributes every Signals has on the seed page), else exactly those named.
-
 
 def choose_propagation(conn: dict, syn: Synapses, n: int) -> str:
     if syn.count == 0:
@@ -65,7 +60,7 @@ def record_spec(cfg, probes_static: dict) -> RecordSpec:
     """The record spec of a configuration's probes (see :data:`jaxfne.config.schema.NEURON_MODES`)."""
     spec = cfg.probe_spec
     opts = spec["options"]
-    neuron = recorded_neuron_signals(spec["modes"])
+    neuron = S.recorded_neuron_signals(spec["modes"])
     rec = opts["record_neurons"]
     return RecordSpec(
         spikes="spikes" in neuron, V_m="V_m" in neuron, I_syn="I_syn" in neuron,
@@ -87,7 +82,7 @@ def source_kernel(prop: str) -> str:
 def _source_arrays(sources, dt_) -> tuple[dict, dict]:
     """``(params, struct)`` entries of the spike-source populations: rates and flat weights (leaves
     that sweeps and gradients reach), and each table's targets, row offsets and out-degrees."""
-    params = {"source_rate_hz": device_array(np.asarray([sp.rate_hz for sp in sources], dt_).reshape(-1)),
+    params = {"source_rate_hz": device_array(np.ravel([sp.rate_hz for sp in sources]), dt_),
               "source_weights": tuple(device_array(sp.synapses.flat_weights(dt_)) for sp in sources)}
     tables = []
     for sp in sources:
@@ -124,7 +119,7 @@ def _row_structure(rows: tuple, poisson, n: int, dt_) -> dict:
     onehot[list(rows[:n_p]), np.arange(n_p)] = 1.0
     masks = np.array([p[3] for p in poisson], float).reshape(n_p, n)
     return {"poisson_rows": device_array(onehot, dt_),
-            "poisson_row_mask": device_array(np.minimum(onehot @ masks, 1.0).astype(dt_))}
+            "poisson_row_mask": device_array(np.minimum(onehot @ masks, 1.0), dt_)}
 
 
 def assemble(*, cfg, table: NeuronTable, synapses: Synapses, conn: dict, neuron: dict, scheme: str, dtype: str,
@@ -144,11 +139,11 @@ def assemble(*, cfg, table: NeuronTable, synapses: Synapses, conn: dict, neuron:
         "weight_scale": device_array(conn["weight_scale"], dt_),
         "tau_syn_ms": device_array([synapses.tau_ms["E"], synapses.tau_ms["I"]], dt_),
         "stim_gain": device_array(np.ones(len(waves), dt_)),
-        "gauss_mean": device_array(np.asarray([g[0] for g in gauss], dt_).reshape(-1)),
-        "gauss_std": device_array(np.asarray([g[1] for g in gauss], dt_).reshape(-1)),
-        "poisson_rate_hz": device_array(np.asarray([p[0] for p in poisson], dt_).reshape(-1)),
-        "poisson_n_inputs": device_array(np.asarray([p[1] for p in poisson], dt_).reshape(-1)),
-        "poisson_weight": device_array(np.asarray([p[2] for p in poisson], dt_).reshape(-1)),
+        "gauss_mean": device_array(np.ravel([g[0] for g in gauss]), dt_),
+        "gauss_std": device_array(np.ravel([g[1] for g in gauss]), dt_),
+        "poisson_rate_hz": device_array(np.ravel([p[0] for p in poisson]), dt_),
+        "poisson_n_inputs": device_array(np.ravel([p[1] for p in poisson]), dt_),
+        "poisson_weight": device_array(np.ravel([p[2] for p in poisson]), dt_),
     }
     for k in fam.options:
         params[k] = device_array(em[k], dt_)
@@ -161,10 +156,10 @@ def assemble(*, cfg, table: NeuronTable, synapses: Synapses, conn: dict, neuron:
         "is_exc": device_array(table.is_exc),
         "pop_index": device_array(table.pop_index),
         "emm_rows": device_array(np.stack([np.ones(n), table.is_exc * synapses.out_degree(),
-                                          ~table.is_exc * synapses.out_degree()]).astype(dt_)),
-        "wave_mask": device_array(np.array(wmask, float).reshape(len(waves), n).astype(dt_)),
-        "gauss_mask": device_array(np.array([g[2] for g in gauss], float).reshape(len(gauss), n).astype(dt_)),
-        "poisson_mask": device_array(np.array([p[3] for p in poisson], float).reshape(len(poisson), n).astype(dt_)),
+                                          ~table.is_exc * synapses.out_degree()]), dt_),
+        "wave_mask": device_array(np.array(wmask, float).reshape(len(waves), n), dt_),
+        "gauss_mask": device_array(np.array([g[2] for g in gauss], float).reshape(len(gauss), n), dt_),
+        "poisson_mask": device_array(np.array([p[3] for p in poisson], float).reshape(len(poisson), n), dt_),
     }
     if prop in TABLE_KERNELS:
         params["weights"] = shared_device_array(synapses.flat_weights(dt_))

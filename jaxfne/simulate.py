@@ -80,11 +80,16 @@ def _initial_carry(static, params, struct, n_seeds, params_batched: bool):
     return jax.tree_util.tree_map(lambda a: jnp.broadcast_to(a, (n_seeds,) + a.shape), init_carry(static, params, struct))
 
 
+#: The PRNG keys of a batch of seeds (uint32 [S]) in one compiled program, reused for any seeds of
+#: the same number: the keys of ``jax.random.PRNGKey(s)`` for each seed (the fit's convention too).
+_batch_keys = jax.jit(jax.vmap(jax.random.PRNGKey))
+
+
 def _keys(seeds: list[int], batched: bool):
-    """The PRNG key of each seed, stacked when ``batched``: one compiled program for the batch."""
+    """The PRNG key of each seed, stacked when ``batched``."""
     if not batched:
         return jax.random.PRNGKey(seeds[0])
-    return jax.jit(lambda: jnp.stack([jax.random.PRNGKey(s) for s in seeds]))()
+    return _batch_keys(device_array(seeds, np.uint32))
 
 
 def simulate(model: Model, duration_ms: float | None = None, dt_ms: float | None = None, seed: Any = None, *,

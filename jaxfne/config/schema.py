@@ -25,7 +25,8 @@ PROBE_MODES = (
     "EMM-proxy",
 )
 
-#: The neuron-level probe modes (each records one per-neuron signal).
+#: The neuron-level probe modes; a probe list naming none of them records spikes and V_m (the
+#: attributes every Signals has on the seed page), else exactly those named.
 NEURON_MODES = ("SPK", "Vm", "I_syn")
 
 
