@@ -73,6 +73,6 @@ def _first_bad(bad, v, syn_state, k, pop_index):
     """Step and population of the first non-finite membrane potential or synaptic current (kept once set)."""
     currents = CurrentSynapses.total_current(syn_state)  # inf/NaN survive the sum
     finite = jnp.isfinite(v) & jnp.isfinite(currents)
-    first = jnp.argmin(finite)
-    hit = (~jnp.all(finite)) & (bad[0] < 0)
+    first = jnp.argmin(finite)  # the first non-finite neuron, or 0 when all are finite
+    hit = (~finite[first]) & (bad[0] < 0)  # one reduction per step, not an all() besides the argmin
     return jnp.where(hit, jnp.stack([k, pop_index[first]]).astype(jnp.int32), bad)

@@ -1,9 +1,9 @@
 """Event-driven propagation over the flat synapse table, for the CPU.
 
 The synapses are one table in row order (targets, weights, delays per presynaptic neuron; int32,
-the model's float, uint8 delay steps up to 255). Each step marks the blocks of 128 neurons that hold
-a spike, then visits the spiking neurons in order, one ``lax.while_loop`` iteration each, finding
-the next through the marks, and scatters their rows into a ring buffer of
+the model's float, uint8 delay steps up to 255). Each step packs its spikes into bitmaps of 32-bit
+words, then visits the spiking neurons in order, one ``lax.while_loop`` iteration each, finding
+the next through the bitmaps with scalar bit operations, and scatters their rows into a ring buffer of
 future arrivals ``[2, D, N + 1]`` (column N absorbs the window's entries beyond a row). Cost
 follows the number of synaptic events plus O(N) per step; no spike is ever dropped, however many
 fire in one step. When every row targets all neurons in order and delays are uniform (the
@@ -109,7 +109,7 @@ def _propagate_one(bufs, b, s, k, targets, weights, scale, delays, row_start, is
     over it every step).
 
     The step's spiking neurons are visited in increasing index order (:func:`spike_finder`: O(N)
-    once per step, then O(N / 128 + 128) per spike), one ``while_loop`` iteration each; it slices its
+    once per step, then scalar work per spike), one ``while_loop`` iteration each; it slices its
     window (a contiguous copy, much cheaper on the CPU than a multi-row gather) and scatters it into
     ``bufs[b]`` at its targets and delays. With ``row_slices`` (every row targets all neurons,
     in order, and the delay is uniform; the buffer then has no padding column) the rows are summed
@@ -117,39 +117,39 @@ def _propagate_one(bufs, b, s, k, targets, weights, scale, delays, row_start, is
     written is empty (each step owns one), so the sums are those of adding the rows one by one.
     """
     n, d_len, width = ps.n, ps.d_len, ps.row_width
-    count, after = spike_finder(s)
+    first, after = spike_finder(s)
     pop_padded = jnp.concatenate([pop_index, jnp.zeros(1, pop_index.dtype)]) if ps.gains else None
     lane = lax.iota(jnp.int32, width)
 
-    def visit(prev):
-        """The spiking neuron after ``prev``: its window's start and length, its scaled weights and
-        channel (0 E, 1 I)."""
-        j = after(prev)
+    def visit(j):
+        """Spiking neuron ``j``'s window start and length, its scaled weights and channel (0 E, 1 I)."""
         start = row_start[j]
         w = lax.dynamic_slice(weights, (start,), (width,)) * (s[j] * scale)
-        return j, start, row_start[j + 1] - start, w, jnp.where(is_exc[j], 0, 1).astype(jnp.int32)
+        return start, row_start[j + 1] - start, w, jnp.where(is_exc[j], 0, 1).astype(jnp.int32)
+
+    n_pre = s.shape[0]  # the rows: the n neurons, or a spike-source population's sources
 
     def cond(carry):
-        return carry[0] < count
+        return carry[0] < n_pre
 
     if ps.row_slices:
         def add_row(carry):
-            i, prev, acc = carry
-            j, _, _, w, c = visit(prev)
+            j, acc = carry
+            _, _, w, c = visit(j)
             if ps.gains:
                 w = w * lax.dynamic_index_in_dim(gain, pop_index[j], keepdims=False)[pop_index]
             acc = lax.dynamic_update_index_in_dim(acc, lax.dynamic_index_in_dim(acc, c, keepdims=False) + w, c, 0)
-            return i + 1, j, acc
+            return after(j), acc
 
-        _, _, acc = lax.while_loop(cond, add_row, (jnp.int32(0), jnp.int32(-1), jnp.zeros((2, n), bufs.dtype)))
+        _, acc = lax.while_loop(cond, add_row, (first, jnp.zeros((2, n), bufs.dtype)))
         slot = ((k + ps.uniform_delay) % d_len).astype(jnp.int32)
         zero, b = jnp.int32(0), jnp.asarray(b, jnp.int32)
         cur = lax.dynamic_slice(bufs, (b, zero, slot, zero), (1, 2, 1, n))
         return lax.dynamic_update_slice(bufs, cur + acc[None, :, None, :], (b, zero, slot, zero))
 
     def body(carry):
-        i, prev, buf = carry
-        j, start, length, w, c = visit(prev)
+        j, buf = carry
+        start, length, w, c = visit(j)
         inside = lane < length
         tg = jnp.where(inside, lax.dynamic_slice(targets, (start,), (width,)), n)
         if ps.gains:
@@ -157,44 +157,58 @@ def _propagate_one(bufs, b, s, k, targets, weights, scale, delays, row_start, is
         w = jnp.where(inside, w, 0)
         dl = lax.dynamic_slice(delays, (start,), (width,)).astype(jnp.int32)
         flat = ((b * 2 + c) * d_len + (k + dl) % d_len) * (n + 1) + tg
-        return i + 1, j, buf.reshape(-1).at[flat].add(w).reshape(buf.shape)
+        return after(j), buf.reshape(-1).at[flat].add(w).reshape(buf.shape)
 
-    _, _, bufs = lax.while_loop(cond, body, (jnp.int32(0), jnp.int32(-1), bufs))
+    _, bufs = lax.while_loop(cond, body, (first, bufs))
     return bufs
 
 
-#: Neurons per block of the two-level search for the next spiking neuron.
-FIND_BLOCK = 128
+#: Bits per word of the spike bitmaps that :func:`spike_finder` searches.
+WORD = 32
 
 
 def spike_finder(s):
-    """``(count, after)``: the number of spikes in ``s`` (0/1 floats, [N]) and a function giving the
-    smallest spiking index above ``prev`` (``N`` if none).
+    """``(first, after)``: the smallest spiking index in ``s`` (0/1 floats, [N]; ``N`` if none) and a
+    function giving the smallest spiking index above ``prev`` (``N`` if none).
 
-    Two levels: one O(N) pass per step marks the blocks of :data:`FIND_BLOCK` neurons that hold a
-    spike; each query then scans the rest of ``prev``'s block and, if empty, finds the next marked
-    block and the first spike in it: O(N / FIND_BLOCK + FIND_BLOCK) per spike, not O(N) (plain
-    ``min`` reductions, which XLA vectorises, and no scatter).
+    One O(N) pass per step packs the spikes into a bitmap of 32-bit words and, level above level, a
+    bitmap of the non-empty words below (``ceil(log32 N)`` levels: 3 for the full microcircuit). A
+    query is then scalar work: mask the bits up to ``prev`` in its word and take the lowest set bit;
+    if none is left, find the next non-empty word one level up the same way and descend. No
+    reduction over neurons per spike, which XLA:CPU would run as a sequence of small kernels.
     """
     spk = s > 0.5
     n = spk.shape[0]
-    nb = -(-n // FIND_BLOCK)
-    blocks = jnp.concatenate([spk, jnp.zeros(nb * FIND_BLOCK - n, bool)]).reshape(nb, FIND_BLOCK)
-    marked = jnp.any(blocks, axis=1)
-    lane = lax.iota(jnp.int32, FIND_BLOCK)
-    block_ids = lax.iota(jnp.int32, nb)
-    big = jnp.int32(nb * FIND_BLOCK)
+    lane = lax.iota(jnp.uint32, WORD)
+    levels, bits = [], spk
+    while True:
+        nw = -(-bits.shape[0] // WORD)
+        padded = jnp.concatenate([bits, jnp.zeros(nw * WORD - bits.shape[0], bool)]).reshape(nw, WORD)
+        words = jnp.sum(jnp.where(padded, jnp.uint32(1) << lane, jnp.uint32(0)), axis=1, dtype=jnp.uint32)
+        levels.append(words)
+        if nw == 1:
+            break
+        bits = words != 0
 
-    def first_in(b, above):
-        row = lax.dynamic_index_in_dim(blocks, jnp.minimum(b, nb - 1), keepdims=False)
-        idx = b * FIND_BLOCK + lane
-        return jnp.min(jnp.where(row & (idx > above) & (b < nb), idx, big))
+    def lowest_bit(word):
+        return lax.population_count((word & (~word + jnp.uint32(1))) - jnp.uint32(1)).astype(jnp.int32)
+
+    def next_set(level, q):
+        """``(found, index)``: the smallest set position >= ``q`` of bitmap ``level``."""
+        words = levels[level]
+        nw = words.shape[0]
+        w = q // WORD
+        word = jnp.where(w < nw, words[jnp.minimum(w, nw - 1)], jnp.uint32(0))
+        word = word & (jnp.uint32(0xFFFFFFFF) << (q % WORD).astype(jnp.uint32))
+        here = word != 0
+        if level + 1 == len(levels):
+            return here, w * WORD + lowest_bit(word)
+        up_found, w_up = next_set(level + 1, w + 1)  # the next non-empty word after w
+        down = w_up * WORD + lowest_bit(words[jnp.minimum(w_up, nw - 1)])
+        return here | up_found, jnp.where(here, w * WORD + lowest_bit(word), down)
 
     def after(prev):
-        b0 = (prev + 1) // FIND_BLOCK
-        here = first_in(b0, prev)
-        b1 = jnp.min(jnp.where(marked & (block_ids > b0), block_ids, nb))
-        j = jnp.where(here < big, here, first_in(b1, prev))
-        return jnp.minimum(j, n)
+        found, j = next_set(0, prev + 1)
+        return jnp.where(found, jnp.minimum(j, n), n).astype(jnp.int32)
 
-    return jnp.sum(spk.astype(jnp.int32)), after
+    return after(jnp.int32(-1)), after
