@@ -127,10 +127,8 @@ def _propagate_one(bufs, b, s, k, targets, weights, scale, delays, row_start, is
         w = lax.dynamic_slice(weights, (start,), (width,)) * (s[j] * scale)
         return start, row_start[j + 1] - start, w, jnp.where(is_exc[j], 0, 1).astype(jnp.int32)
 
-    n_pre = s.shape[0]  # the rows: the n neurons, or a spike-source population's sources
-
-    def cond(carry):
-        return carry[0] < n_pre
+    def cond(carry):  # spike_finder's "none" is the number of rows: the neurons or a source population's
+        return carry[0] < ps.pre_count
 
     if ps.row_slices:
         def add_row(carry):
@@ -209,6 +207,6 @@ def spike_finder(s):
 
     def after(prev):
         found, j = next_set(0, prev + 1)
-        return jnp.where(found, jnp.minimum(j, n), n).astype(jnp.int32)
+        return jnp.where(found, j, n).astype(jnp.int32)  # a found bit is a spike: j < n
 
     return after(jnp.int32(-1)), after
