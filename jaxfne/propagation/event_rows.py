@@ -76,7 +76,9 @@ def _schedule(ps, buf, s, k, weights, scale, gain, struct):
 @functools.lru_cache(maxsize=32)
 def _event_kernel(ps: PropagationStatic):
     def one(buf, *args):
-        return _propagate_one(buf[None], jnp.int32(0), *args, ps=ps)[0]
+        # the unbatched buffer as it is: a leading axis of 1 (buf[None] ... [0]) made XLA copy the
+        # whole ring buffer once per step
+        return _propagate_one(buf, jnp.int32(0), *args, ps=ps)
 
     kernel = custom_batching.custom_vmap(one)
 
@@ -99,7 +101,8 @@ def _event_kernel(ps: PropagationStatic):
 def _propagate_one(bufs, b, s, k, targets, weights, scale, delays, row_start, is_exc, pop_index, gain, *,
                    ps: PropagationStatic):
     """Schedule the arrivals of the spikes ``s`` (0/1 floats, [N]) emitted at step ``k`` into network
-    ``b``'s buffer ``bufs[b]`` of a batch of ring buffers ``bufs[B, 2, D, N + 1]``.
+    ``b``'s buffer ``bufs[b]`` of a batch of ring buffers ``bufs[B, 2, D, N + 1]`` (or into the one
+    buffer ``bufs[2, D, N + 1]``, ``b`` = 0).
 
     The synapses are one flat table in row order (``targets``, ``weights``, ``delays``; neuron ``j``'s
     row is ``row_start[j]:row_start[j + 1]``), padded at the end by ``row_width`` entries so that a
@@ -141,9 +144,11 @@ def _propagate_one(bufs, b, s, k, targets, weights, scale, delays, row_start, is
 
         _, acc = lax.while_loop(cond, add_row, (first, jnp.zeros((2, n), bufs.dtype)))
         slot = ((k + ps.uniform_delay) % d_len).astype(jnp.int32)
-        zero, b = jnp.int32(0), jnp.asarray(b, jnp.int32)
-        cur = lax.dynamic_slice(bufs, (b, zero, slot, zero), (1, 2, 1, n))
-        return lax.dynamic_update_slice(bufs, cur + acc[None, :, None, :], (b, zero, slot, zero))
+        zero = jnp.int32(0)
+        lead = (jnp.asarray(b, jnp.int32),) if bufs.ndim == 4 else ()
+        at, size = lead + (zero, slot, zero), (1,) * len(lead) + (2, 1, n)
+        cur = lax.dynamic_slice(bufs, at, size)
+        return lax.dynamic_update_slice(bufs, cur + acc.reshape(size), at)
 
     def body(carry):
         j, buf = carry
