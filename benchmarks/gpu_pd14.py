@@ -26,16 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
-FULL_RATES = [0.903, 2.965, 4.414, 5.876, 7.569, 8.633, 1.105, 7.829]
-
-
 def _rates(m, sig, t0_ms: float, t1_ms: float) -> list[float]:
     """The eight population rates (Hz) of the first seed, as the CPU benchmark computes them."""
     from tests.reference.nest_pd14 import population_rates
 
     ev = sig.spike_events
     first = slice(None) if ev.seeds is None else ev.seeds == 0
-    return population_rates(ev.neurons[first], (ev.steps[first] + 1) * 0.1, np.bincount(m.table.pop_index).tolist(),
+    return population_rates(ev.neurons[first], (ev.steps[first] + 1) * sig.dt_ms, np.bincount(m.table.pop_index).tolist(),
                             t0_ms, t1_ms).round(3).tolist()
 
 
@@ -47,6 +44,7 @@ def _timed(f):
 
 def full_scale(t_ms: float) -> dict:
     import jaxfne
+    from jaxfne.presets import potjans_diesmann as PD
 
     m, build = _timed(lambda: jaxfne.construct(
         jaxfne.presets.potjans_diesmann_2014().runtime(duration_ms=t_ms)))
@@ -54,7 +52,7 @@ def full_scale(t_ms: float) -> dict:
     sig, sim = _timed(lambda: jaxfne.simulate(m, seed=1))
     return {"n": m.n, "n_synapses": m.synapses.count, "propagation": m.propagation, "construct_s": build,
             "compile_s": max(0.0, first - sim), "sim_s": sim, "t_ms": t_ms, "rtf": sim / (t_ms / 1000.0),
-            "rates_hz": _rates(m, sig, 500.0, t_ms), "reference_rates_hz": FULL_RATES}
+            "rates_hz": _rates(m, sig, 500.0, t_ms), "reference_rates_hz": PD.FULL_MEAN_RATES_HZ.tolist()}
 
 
 def seed_batch(n_seeds: int, sequential: int, t_ms: float) -> dict:

@@ -62,7 +62,7 @@ def run_jaxfne(scale: float, k_scale: float, t_ms: float, seed: int, threads: in
     sig = jaxfne.simulate(m, seed=seed)
     sim = time.perf_counter() - t0
     ev = sig.spike_events
-    rates = population_rates(ev.neurons, (ev.steps + 1) * 0.1, np.bincount(m.table.pop_index).tolist(), T_SKIP_MS, t_ms)
+    rates = population_rates(ev.neurons, (ev.steps + 1) * sig.dt_ms, np.bincount(m.table.pop_index).tolist(), T_SKIP_MS, t_ms)
     return {"tool": f"jaxfne ({m.propagation}, {jax.default_backend()})", "build_s": build,
             "compile_s": max(0.0, first - sim), "sim_s": sim, "peak_gb": _peak_gb(), "rates_hz": rates.tolist(),
             "n": m.n, "n_synapses": m.synapses.count}
