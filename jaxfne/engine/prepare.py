@@ -8,6 +8,7 @@ import numpy as np
 
 from ..propagation import TABLE_KERNELS
 from ..propagation.base import PropagationStatic
+from ..propagation.event_rows import segment_width
 from ..propagation.transpose import presynaptic_index
 from .drive import poisson_kmax
 from .static import DriveStatic, Static
@@ -77,10 +78,16 @@ def _source_statics(model, dt_ms: float, struct: dict) -> tuple:
                            f"stimuli[{sp.index}].projections")
         statics.append(PropagationStatic(kind=model.static.source_kind, n=model.n, d_len=syn.max_delay_steps(dt_ms) + 1,
                                          uniform_delay=0, full_rows=False, gains=False, row_width=syn.row_width,
+                                         segment=_segment(model.static.source_kind, syn),
                                          capacity=min(syn.n, BATCH_CAPACITY), n_pre=syn.n))
         tables.append({**tab, "delays": device_array(syn.flat_delays(dt_ms))})
     struct["sources"] = tuple(tables)
     return tuple(statics)
+
+
+def _segment(kind: str, syn) -> int:
+    """The event kernel's segment width for this table (0 for the other kernels)."""
+    return segment_width(np.diff(syn.row_start)) if kind == "event" and syn.count else 0
 
 
 def _check_delay_memory(model, dt_ms: float) -> None:
@@ -139,7 +146,7 @@ def _build(model, dt_ms: float):
         struct["delays"] = device_array(delays)
     prop = PropagationStatic(kind=ms.propagation, n=ms.n, d_len=longest + 1, uniform_delay=uniform,
                              full_rows=ms.full_rows, gains=ms.gains, row_width=syn.row_width if syn.count else 1,
-                             capacity=min(ms.n, BATCH_CAPACITY))
+                             segment=_segment(ms.propagation, syn), capacity=min(ms.n, BATCH_CAPACITY))
     static = Static(n=ms.n, dt=float(dt_ms), dtype=ms.dtype, family=ms.family, scheme=ms.scheme,
                     synapse=ms.synapse, prop=prop,
                     drive=DriveStatic(n_wave=ms.n_wave, n_gauss=ms.n_gauss, n_poisson=ms.n_poisson,

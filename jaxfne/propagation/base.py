@@ -27,6 +27,7 @@ class PropagationStatic:
     full_rows: bool  # every row targets all neurons in order
     gains: bool  # per-projection gains applied
     row_width: int = 1  # the largest out-degree: the window of the flat synapse table read per spike
+    segment: int = 0  # entries of a row the event kernel scatters per loop iteration (0: row_width)
     capacity: int = 1  # spikes per gather-and-scatter batch of the "batched" kernel
     spiking_transpose: bool = False  # reverse mode needs the rows of spiking neurons only (one-sided surrogate)
     n_pre: int = 0  # rows of the table when they are not the n neurons (a spike-source population); 0 = n
@@ -35,6 +36,11 @@ class PropagationStatic:
     def pre_count(self) -> int:
         """Number of presynaptic rows (the length of the spike vector the kernel schedules)."""
         return self.n_pre or self.n
+
+    @property
+    def segment_width(self) -> int:
+        """Entries of a row scattered per iteration of the event kernel's loop (at most ``row_width``)."""
+        return min(self.segment or self.row_width, self.row_width)
 
     @property
     def row_slices(self) -> bool:
