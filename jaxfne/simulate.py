@@ -18,6 +18,7 @@ from .engine.stimulus import waveform_table
 from .engine.transfer import device_array
 from .errors import ConfigurationError, SimulationError
 from .model import Model
+from .propagation import KERNELS
 from .signals import Signals, SignalsMeta, SpikeEvents
 
 __all__ = ["pure_simulate_fn", "run_steps", "simulate"]
@@ -150,6 +151,8 @@ def simulate(model: Model, duration_ms: float | None = None, dt_ms: float | None
         raise ConfigurationError("seed", seed, "a list of seeds, one per parameter set, with params_batched=True")
     p = model.params if params is None else _check_params(model, params, params_batched)
     static, struct = prepare(model, dt_ms, p)
+    if batched:
+        _check_batch(static, len(seeds))
     rec = model.cfg.probe_spec["options"]["record_neurons"]
     n_rec = model.n if rec is None else len(rec)
     chunk = _chunk_steps(static, n_steps, n_rec, len(seeds), chunk_ms, dt_ms)
@@ -207,6 +210,17 @@ def simulate(model: Model, duration_ms: float | None = None, dt_ms: float | None
         shape = ((len(seeds),) if batched else ()) + (n_steps, model.n)
         spike_events = SpikeEvents.concatenate(events, shape)
     return Signals.from_arrays(arrays, meta, spike_events)
+
+
+def _check_batch(static, n_seeds: int) -> None:
+    """Every propagation kernel of the run takes ``n_seeds`` networks in one call (before any allocation)."""
+    for ps in (static.prop, *static.sources):
+        kernel = KERNELS.get(ps.kind)
+        most = None if kernel is None else kernel.max_batch(ps)
+        if most is not None and n_seeds > most:
+            raise ConfigurationError("seed", f"{n_seeds} seeds", f"at most {most} seeds of this model in one call "
+                                     f"(the {ps.kind} kernel indexes the batch's ring buffers with int32); "
+                                     "split them over several calls")
 
 
 def _check_params(model: Model, params: Any, batched: bool) -> Any:

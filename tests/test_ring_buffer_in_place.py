@@ -78,3 +78,20 @@ def test_no_step_copies_the_ring_buffer(tmp_path: Path, which, seeds):
     ring = 2 * 2 * info["n"]
     big = [c for p in programs for c in _copies_per_step(p.read_text()) if c[2] >= ring]
     assert not big, big
+
+
+def test_a_batch_too_large_for_int32_offsets_is_refused_before_any_work():
+    import jaxfne
+    from jaxfne.engine.prepare import prepare
+    from jaxfne.errors import ConfigurationError
+    from jaxfne.propagation import KERNELS
+
+    cfg = (jaxfne.configuration().runtime(seed=1, network_seed=1, dt_ms=0.1, duration_ms=1.0)
+           .column("V1", layers=["L2/3", "L4"], n=300).cell_types({"E": 0.8, "I": 0.2})
+           .connectivity(propagation="event").set_emitter("izhikevich", "RS", per_type={"I": "FS"}))
+    m = jaxfne.construct(cfg)
+    static, _ = prepare(m, 0.1, m.params)
+    most = KERNELS["event"].max_batch(static.prop)
+    assert most * 2 * static.prop.d_len * (m.n + 1) < 2**31 <= (most + 1) * 2 * static.prop.d_len * (m.n + 1)
+    with pytest.raises(ConfigurationError, match=rf"seed=.*{most + 1} seeds.*at most {most} seeds"):
+        jaxfne.simulate(m, seed=list(range(most + 1)))

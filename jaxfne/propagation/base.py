@@ -59,6 +59,10 @@ class Propagation(abc.ABC):
     def init(self, ps: PropagationStatic, dtype) -> dict:
         """State at t = 0."""
 
+    def max_batch(self, ps: PropagationStatic) -> int | None:
+        """The most networks one vmapped call can run (``None``: the kernel sets no limit)."""
+        return None
+
     @abc.abstractmethod
     def arrivals(self, ps: PropagationStatic, state: dict, k, weights, params: dict, struct: dict):
         """``(state, arrivals[2, N])`` of step ``k``."""

@@ -33,6 +33,10 @@ class EventRows(Propagation):
         # rows added as slices need no padding column (it absorbs the padded targets of scattered rows)
         return {"buf": jnp.zeros((2, ps.d_len, ps.n + (0 if ps.row_slices else 1)), dtype)}
 
+    def max_batch(self, ps):
+        """A vmapped batch scatters into its buffers through one int32 index (2^31 entries)."""
+        return None if ps.row_slices else _max_batch(ps)
+
     def arrivals(self, ps, state, k, weights, params, struct):
         """Read and clear the arrivals of step ``k``.
 
@@ -55,6 +59,10 @@ class EventRows(Propagation):
         gain = params["gain"] if ps.gains else jnp.zeros((0, 0), weights.dtype)
         return {"buf": deliver(ps, _schedule, state["buf"], s, k, weights, params["weight_scale"], gain,
                                table_struct(struct))}
+
+
+def _max_batch(ps: PropagationStatic) -> int:
+    return (2**31 - 1) // (2 * ps.d_len * (ps.n + 1))
 
 
 def _read_and_clear(buf, slot):
@@ -87,6 +95,9 @@ def _event_kernel(ps: PropagationStatic):
     def _one_network_at_a_time(axis_size, in_batched, buf, *args):
         """The networks one after another, each scattering into its slice of the one batched buffer
         (in place: slicing a network's buffer out and stacking it back would copy them all per step)."""
+        if not ps.row_slices and axis_size > _max_batch(ps):
+            raise ValueError(f"the event kernel runs at most {_max_batch(ps)} networks of {ps.n} neurons and "
+                             f"{ps.d_len} delay slots in one vmapped call (int32 indices), not {axis_size}")
         if not in_batched[0]:
             buf = jnp.broadcast_to(buf, (axis_size,) + buf.shape)
 
