@@ -30,10 +30,8 @@ def _rates(m, sig, t0_ms: float, t1_ms: float) -> list[float]:
     """The eight population rates (Hz) of the first seed, as the CPU benchmark computes them."""
     from tests.reference.nest_pd14 import population_rates
 
-    ev = sig.spike_events
-    first = slice(None) if ev.seeds is None else ev.seeds == 0
-    return population_rates(ev.neurons[first], (ev.steps[first] + 1) * sig.dt_ms, np.bincount(m.table.pop_index).tolist(),
-                            t0_ms, t1_ms).round(3).tolist()
+    times, neurons = sig.spike_times(seed_index=0)
+    return population_rates(neurons, times, np.bincount(m.table.pop_index).tolist(), t0_ms, t1_ms).round(3).tolist()
 
 
 def _timed(f):

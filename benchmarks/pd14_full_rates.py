@@ -13,7 +13,7 @@ Usage::
 
     python benchmarks/pd14_full_rates.py                       # 3 seeds x 10.5 s (about 25 min on 2 cores)
     python benchmarks/pd14_full_rates.py --seeds 1 --t-ms 1500
-    python benchmarks/pd14_full_rates.py --tool nest --seeds 1 --threads 4   # about 30 min on 2 cores
+    python benchmarks/pd14_full_rates.py --tool nest --seeds 1 --threads 4   # about 35 min on 2 cores
 """
 
 from __future__ import annotations
@@ -85,8 +85,8 @@ def jaxfne_runs(t_ms: float):
         t0 = time.perf_counter()
         sig = jaxfne.simulate(m, seed=seed)
         wall = time.perf_counter() - t0
-        ev = sig.spike_events
-        return ev.neurons, (ev.steps + 1) * sig.dt_ms, sizes, build, wall
+        times, neurons = sig.spike_times()
+        return neurons, times, sizes, build, wall
 
     return run
 

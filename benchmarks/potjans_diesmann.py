@@ -61,8 +61,8 @@ def run_jaxfne(scale: float, k_scale: float, t_ms: float, seed: int, threads: in
     t0 = time.perf_counter()
     sig = jaxfne.simulate(m, seed=seed)
     sim = time.perf_counter() - t0
-    ev = sig.spike_events
-    rates = population_rates(ev.neurons, (ev.steps + 1) * sig.dt_ms, np.bincount(m.table.pop_index).tolist(), T_SKIP_MS, t_ms)
+    times, neurons = sig.spike_times()
+    rates = population_rates(neurons, times, np.bincount(m.table.pop_index).tolist(), T_SKIP_MS, t_ms)
     return {"tool": f"jaxfne ({m.propagation}, {jax.default_backend()})", "build_s": build,
             "compile_s": max(0.0, first - sim), "sim_s": sim, "peak_gb": _peak_gb(), "rates_hz": rates.tolist(),
             "n": m.n, "n_synapses": m.synapses.count}

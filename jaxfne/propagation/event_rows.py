@@ -34,8 +34,7 @@ class EventRows(Propagation):
         return {"buf": jnp.zeros((2, ps.d_len, ps.n + (0 if ps.row_slices else 1)), dtype)}
 
     def max_batch(self, ps):
-        """A vmapped batch scatters into its buffers through one int32 index (2^31 entries)."""
-        return None if ps.row_slices else _max_batch(ps)
+        return _batch_limit(ps)
 
     def arrivals(self, ps, state, k, weights, params, struct):
         """Read and clear the arrivals of step ``k``.
@@ -61,8 +60,10 @@ class EventRows(Propagation):
                                table_struct(struct))}
 
 
-def _max_batch(ps: PropagationStatic) -> int:
-    return (2**31 - 1) // (2 * ps.d_len * (ps.n + 1))
+def _batch_limit(ps: PropagationStatic) -> int | None:
+    """A vmapped batch of scattered rows indexes all its buffers with one int32 (2^31 entries); rows
+    added as slices index each network's buffer on its own (no limit)."""
+    return None if ps.row_slices else (2**31 - 1) // (2 * ps.d_len * (ps.n + 1))
 
 
 def _read_and_clear(buf, slot):
@@ -95,8 +96,9 @@ def _event_kernel(ps: PropagationStatic):
     def _one_network_at_a_time(axis_size, in_batched, buf, *args):
         """The networks one after another, each scattering into its slice of the one batched buffer
         (in place: slicing a network's buffer out and stacking it back would copy them all per step)."""
-        if not ps.row_slices and axis_size > _max_batch(ps):
-            raise ValueError(f"the event kernel runs at most {_max_batch(ps)} networks of {ps.n} neurons and "
+        most = _batch_limit(ps)
+        if most is not None and axis_size > most:
+            raise ValueError(f"the event kernel runs at most {most} networks of {ps.n} neurons and "
                              f"{ps.d_len} delay slots in one vmapped call (int32 indices), not {axis_size}")
         if not in_batched[0]:
             buf = jnp.broadcast_to(buf, (axis_size,) + buf.shape)
