@@ -51,16 +51,27 @@ def _bytes_per_step(static, n_rec: int) -> int:
     item = 8 if static.dtype == "float64" else 4
     b += item * n_rec * (int(r.V_m) + int(r.I_syn)) // r.every
     b += item * (r.n_bins * (r.n_pops if r.attribution else 1) + r.n_mua + 3)
-    b += item * static.n * (int(static.drive.n_gauss > 0) + static.drive.n_poisson)  # random draws of the chunk
+    ds = static.drive
+    # random draws of the chunk: one Gaussian per neuron, one uniform per neuron when each neuron has at
+    # most one Poisson drive (``engine.drive.draws``), one count per drive and neuron otherwise
+    poisson = 1 if ds.poisson_disjoint and ds.poisson_kmax else ds.n_poisson
+    b += item * static.n * (int(ds.n_gauss > 0) + (poisson if ds.n_poisson else 0))
     b += item * sum(static.drive.source_sizes)  # spike counts of the sources
     return b
 
 
 def _chunk_steps(static, n_steps: int, n_rec: int, n_seeds: int, chunk_ms, dt_ms: float) -> int:
-    """Steps per chunk: a multiple of ``record_every``, at most the run (rounded up to that multiple)."""
+    """Steps per chunk: a multiple of ``record_every``, at most the run (rounded up to that multiple).
+
+    Without ``chunk_ms`` the run is split into as few chunks as the memory budget allows, all of
+    equal length: every chunk runs its full length (the last one's extra steps are computed, then
+    dropped), so budget-sized chunks would waste up to one chunk (5,000 steps of the 10 %
+    microcircuit cost 6,954).
+    """
     every = static.record.every
     if chunk_ms is None:
-        chunk = max(1, CHUNK_BUDGET_BYTES // max(1, _bytes_per_step(static, n_rec) * n_seeds))
+        most = max(1, CHUNK_BUDGET_BYTES // max(1, _bytes_per_step(static, n_rec) * n_seeds))
+        chunk = -(-n_steps // -(-n_steps // most))  # ceil(n_steps / number of chunks)
     else:
         from .config.validate import check_number
 

@@ -68,6 +68,25 @@ def test_chunked_equals_one_shot(model):
         np.testing.assert_array_equal(np.asarray(getattr(chunked, key)), np.asarray(getattr(whole, key)), err_msg=key)
 
 
+def test_default_chunks_are_equal_and_budget_one_draw_per_neuron(monkeypatch):
+    """The run is split into as few chunks as the budget allows, of equal length (each chunk runs in
+    full: a budget-sized chunk and a short remainder would compute up to a chunk of steps for nothing);
+    a neuron with one Poisson drive costs one uniform a step in that budget, not one per drive."""
+    import importlib
+
+    sim = importlib.import_module("jaxfne.simulate")
+    m = jaxfne.construct(jaxfne.presets.potjans_diesmann_2014(scale=0.02, k_scale=0.1).runtime(duration_ms=50.0))
+    per_step = 5 * m.n  # the spike raster (bool) and one float32 uniform per neuron
+    monkeypatch.setattr(sim, "CHUNK_BUDGET_BYTES", 180 * per_step + per_step // 2)  # 180 steps
+    chunks = []
+    split = jaxfne.simulate(m, seed=3, on_chunk=lambda step0, host: chunks.append((step0, host["spikes"].shape[0])))
+    assert chunks == [(0, 167), (167, 167), (334, 166)]  # 500 steps: 3 chunks, not 180 + 180 + 140
+    whole = jaxfne.simulate(m, seed=3, chunk_ms=50.0)
+    assert whole.spike_events.steps.size > 100
+    np.testing.assert_array_equal(split.spike_events.steps, whole.spike_events.steps)
+    np.testing.assert_array_equal(split.spike_events.neurons, whole.spike_events.neurons)
+
+
 def test_event_and_dense_propagation_agree():
     dense = jaxfne.construct(_column(propagation="dense"))
     event = jaxfne.construct(_column(propagation="event"))
