@@ -302,3 +302,39 @@ def test_drives_with_disjoint_targets_share_a_current_row():
     assert assign_rows(masks, [None, None, None]) == (0, 0, 1)
     assert assign_rows(masks, ["a", "b", "b"]) == (0, 1, 1)
     assert assign_rows(masks, ["a", "b", "a"]) == (0, 1, 2)
+
+
+def test_drives_always_on_take_their_weights_once_per_chunk():
+    """Poisson drives on for the whole run multiply each neuron's count by a weight gathered once per
+    chunk; a window that closes after the run keeps the per-step gather of the on-windows. The same
+    dynamics (float64, exactly) and the same gradient in the drives' weights."""
+    from jaxfne.engine.prepare import prepare
+
+    def cfg(stop_ms):
+        return (jaxfne.configuration().runtime(seed=0, dtype="float64", dt_ms=0.1, duration_ms=80.0)
+                .column("C", layers=["L2/3", "L4"], n=60).cell_types({"E": 0.8, "I": 0.2})
+                .connectivity(projections={"L4E->L2/3E": {"p": 0.2, "weight": 300.0},
+                                           "L2/3E->L2/3I": {"p": 0.2, "weight": 300.0},
+                                           "L2/3I->L2/3E": {"p": 0.2, "weight": -600.0}}, propagation="event")
+                .set_emitter("iaf_psc_exp", "potjans_diesmann_2014")
+                .stimulus("poisson", {"layer": "L2/3"}, rate_hz=8.0, n_inputs=2000, weight=87.8, stop_ms=stop_ms)
+                .stimulus("poisson", {"layer": "L4"}, rate_hz=9.0, n_inputs=2000, weight=80.0, stop_ms=stop_ms)
+                .probes(["SPK", "Vm", "I_syn"]))
+
+    with jax.enable_x64(True):
+        always, windowed = jaxfne.construct(cfg(float("inf"))), jaxfne.construct(cfg(1000.0))
+        flags = [prepare(m, 0.1)[0].drive for m in (always, windowed)]
+        assert [f.poisson_disjoint for f in flags] == [True, True]
+        assert [f.poisson_always_on for f in flags] == [True, False]
+        a, b = jaxfne.simulate(always, seed=[1, 2]), jaxfne.simulate(windowed, seed=[1, 2])
+        assert np.asarray(a.spikes).sum() > 50
+        np.testing.assert_array_equal(np.asarray(a.spikes), np.asarray(b.spikes))
+        np.testing.assert_array_equal(np.asarray(a.V_m), np.asarray(b.V_m))
+        np.testing.assert_array_equal(np.asarray(a.I_syn), np.asarray(b.I_syn))
+        grads = []
+        for m in (always, windowed):
+            f = m.simulate_fn(40.0, 0.1, surrogate="one_sided")
+            grads.append(jax.grad(lambda w, m=m, f=f: jnp.mean(f({**m.params, "poisson_weight": w}, 3).V_m))(
+                m.params["poisson_weight"]))
+        np.testing.assert_allclose(np.asarray(grads[0]), np.asarray(grads[1]), rtol=1e-12)
+        assert np.all(np.asarray(grads[0]) > 0)

@@ -13,7 +13,7 @@ from jax import lax
 
 from .rng import wrap_key
 
-__all__ = ["draws", "external", "inverse_cdf_counts", "pathwise_counts", "poisson_kmax", "source_windows"]
+__all__ = ["draws", "external", "inverse_cdf_counts", "pathwise_counts", "per_chunk", "poisson_kmax", "source_windows"]
 
 
 def draws(ds, n: int, dt: float, dtype, params: dict, struct: dict, key, steps, *, pathwise: bool = False) -> dict:
@@ -113,6 +113,20 @@ def _poisson_isf(q: float, lam: float) -> int:
     return int(below if pdtr(below, lam) >= p else k)
 
 
+def per_chunk(ds, dtype, params: dict, struct: dict) -> dict:
+    """Structure of the step's drive derived from ``params`` once per chunk, outside the scan.
+
+    ``poisson_weight_of`` [N]: each neuron's Poisson weight (0 without a drive) when every neuron has
+    at most one drive and every drive is on throughout. The step then multiplies each neuron's count
+    by it; otherwise it gathers the weights of the step's on-windows per neuron (an XLA:CPU gather
+    over all neurons in every step). The values are the same (a window is 0 or 1).
+    """
+    if ds.n_poisson and ds.poisson_disjoint and ds.poisson_kmax and ds.poisson_always_on and not ds.poisson_rows_identity:
+        weights = jnp.concatenate([params["poisson_weight"], jnp.zeros(1, dtype)])
+        return {"poisson_weight_of": weights[struct["poisson_of"]]}
+    return {}
+
+
 def source_windows(ds, xs: dict):
     """The on-windows ``[Q]`` of the spike-source populations in this step."""
     return xs["wave"][ds.n_wave + ds.n_gauss + ds.n_poisson:]
@@ -137,8 +151,12 @@ def external(ds, n: int, dt: float, dtype, params: dict, struct: dict, xs: dict)
         pc = xs["pc"][None, :] if ds.poisson_disjoint and ds.poisson_kmax else xs["pc"]
         p_in = pc * (params["poisson_weight"] * poisson_on)[:, None] * struct["poisson_mask"]
     elif ds.poisson_disjoint and ds.poisson_kmax:  # one count per neuron: its drive's weight, in its row
-        per_drive = jnp.concatenate([params["poisson_weight"] * poisson_on, jnp.zeros(1, dtype)])
-        p_in = struct["poisson_row_mask"] * (xs["pc"] * per_drive[struct["poisson_of"]])[None, :]
+        if "poisson_weight_of" in struct:  # drives always on: the weights gathered once per chunk
+            weight_of = struct["poisson_weight_of"]
+        else:
+            per_drive = jnp.concatenate([params["poisson_weight"] * poisson_on, jnp.zeros(1, dtype)])
+            weight_of = per_drive[struct["poisson_of"]]
+        p_in = struct["poisson_row_mask"] * (xs["pc"] * weight_of)[None, :]
     else:
         p_in = struct["poisson_rows"] @ (xs["pc"] * (params["poisson_weight"] * poisson_on)[:, None]
                                          * struct["poisson_mask"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 
@@ -132,6 +133,21 @@ def _poisson_disjoint(struct: dict, n_poisson: int) -> bool:
     return True
 
 
+def _poisson_always_on(model) -> bool:
+    """Every Poisson drive is on at every step: its window (``engine.stimulus.drive_window``, in the
+    columns after the stimuli and the Gaussian drives) is 1 from a start at or before t = 0, with no stop."""
+    ms = model.static
+    first = ms.n_wave + ms.n_gauss
+    windows = model.waveforms[first:first + ms.n_poisson]
+    return bool(ms.n_poisson) and all(
+        w.series is None and len(w.segments) == 1 and _covers_all_steps(w.segments[0]) for w in windows)
+
+
+def _covers_all_steps(seg) -> bool:
+    starts = seg.t_start < 0 or (seg.t_start == 0 and seg.closed_start)
+    return starts and math.isinf(seg.t_stop) and seg.t_stop > 0 and seg.value == 1.0 and seg.slope == 0.0
+
+
 def _build(model, dt_ms: float):
     ms = model.static
     syn = model.synapses
@@ -151,6 +167,7 @@ def _build(model, dt_ms: float):
                     synapse=ms.synapse, prop=prop,
                     drive=DriveStatic(n_wave=ms.n_wave, n_gauss=ms.n_gauss, n_poisson=ms.n_poisson,
                                       poisson_disjoint=_poisson_disjoint(struct, ms.n_poisson),
+                                      poisson_always_on=_poisson_always_on(model),
                                       source_sizes=tuple(sp.n_sources for sp in model.sources),
                                       drive_rows=ms.drive_rows),
                     record=ms.record, plastic=ms.plastic, strict_threshold=ms.strict_threshold,

@@ -96,6 +96,7 @@ def chunk_fn(static, batched_key: bool, batched_params: bool):
               **drive.draws(static.drive, static.n, static.dt, jnp.dtype(static.dtype), params, struct, key, steps,
                                  pathwise=static.float_spikes)}
         nparams = {**params["neuron"], **fam.precompute(params["neuron"], static.dt)}
+        struct = {**struct, **drive.per_chunk(static.drive, jnp.dtype(static.dtype), params, struct)}
         layout = {}
 
         def one(c, x, sample):

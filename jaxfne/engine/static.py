@@ -23,6 +23,7 @@ class DriveStatic:
     n_poisson: int
     poisson_kmax: int = 0  # >0: inverse-CDF Poisson sampling over counts 0..kmax-1
     poisson_disjoint: bool = False  # every neuron gets at most one Poisson drive: one count per neuron
+    poisson_always_on: bool = False  # every Poisson drive's window covers t >= 0 (start <= 0, no stop)
     source_sizes: tuple = ()  # sources of each spike-source population
     source_kmax: int = 0  # >0: inverse-CDF Poisson sampling of the sources' counts over 0..kmax-1
     drive_rows: tuple = ()  # row of I_p of each Poisson drive, then each source population (engine.drive_rows)
