@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -42,9 +41,8 @@ REPO = Path(__file__).resolve().parents[1]
 REFERENCE_DIR = REPO / "tests" / "reference"
 sys.path.insert(0, str(REFERENCE_DIR))
 
+from brian2_env import find_brian2_python  # noqa: E402  (benchmarks/, the script's own folder)
 from izhikevich2003_net import make_network, population_rates, run_network  # noqa: E402
-
-DEFAULT_BRIAN2_PYTHON = Path(tempfile.gettempdir()) / "bench-venv" / "bin" / "python"
 
 
 @dataclass
@@ -107,25 +105,6 @@ def bench_nest(duration_ms: int, seed: int, threads: int) -> Row:
         rate_i,
         note=f"nest {nest.__version__}",
     )
-
-
-def _brian2_python(requested: str | None) -> str | None:
-    """An interpreter that can import brian2: this one, the requested one, or the bench venv."""
-    candidates = [requested, os.environ.get("BRIAN2_PYTHON")]
-    try:
-        import brian2  # noqa: F401
-
-        return sys.executable
-    except Exception:  # brian2 2.9 raises AttributeError under numpy >= 2.4
-        pass
-    if DEFAULT_BRIAN2_PYTHON.exists():
-        candidates.append(str(DEFAULT_BRIAN2_PYTHON))
-    for python in candidates:
-        if python and (shutil.which(python) or Path(python).exists()):
-            probe = subprocess.run([python, "-c", "import brian2"], capture_output=True)
-            if probe.returncode == 0:
-                return python
-    return None
 
 
 def bench_brian2(duration_ms: int, seed: int, device: str, threads: int, python: str | None) -> Row:
@@ -342,7 +321,7 @@ def main(argv: list[str] | None = None) -> None:
     if "nest" in only:
         rows.append(median_row(bench_nest, repeats, duration_ms, args.seed, args.threads))
     if "brian2" in only:
-        python = _brian2_python(args.brian2_python)
+        python = find_brian2_python(args.brian2_python)
         for device in ("runtime", "cpp_standalone"):
             rows.append(
                 median_row(bench_brian2, repeats, duration_ms, args.seed, device, args.threads, python)

@@ -19,19 +19,9 @@ import pytest
 
 import jaxfne
 from tests.reference import nest_pd14
+from tests.reference.pd14_export import export_network, poisson_drive
 
 pytestmark = pytest.mark.crosscheck
-
-
-def _export(m, dt_ms: float) -> dict:
-    syn = m.synapses
-    prm = {k: np.asarray(v, float) for k, v in m.params["neuron"].items()}
-    neuron = {k: float(prm[k][0]) for k in ("C_m", "tau_m", "t_ref", "E_L", "V_th", "V_reset", "tau_syn_ex",
-                                            "tau_syn_in")}
-    return dict(n_per_pop=np.bincount(m.table.pop_index).tolist(), pre=syn.pre, post=syn.post,
-                weight_pA=syn.weight.astype(np.float64) * float(m.params["weight_scale"]),
-                delay_ms=syn.delay_steps(dt_ms) * dt_ms, V_m0=prm["V_m0"], I_e=prm["I_e"], neuron=neuron,
-                dt_ms=dt_ms)
 
 
 def _nest_steps(out, dt_ms):
@@ -50,7 +40,7 @@ def test_dc_network_spike_for_spike():
             duration_ms=200.0, dtype="float64")
         m = jaxfne.construct(cfg)
         ev = jaxfne.simulate(m, seed=0).spike_events
-    out = nest_pd14.run_exported(**_export(m, 0.1), poisson_rate_hz=None, poisson_weight_pA=None, t_sim_ms=200.0)
+    out = nest_pd14.run_exported(**export_network(m, 0.1), poisson_rate_hz=None, poisson_weight_pA=None, t_sim_ms=200.0)
     steps, senders = _nest_steps(out, 0.1)
     keep = steps < 2000  # a spike stamped at 200 ms belongs to step 1999
     assert ev.steps.size > 1000
@@ -74,7 +64,7 @@ def test_thalamic_volley_spike_for_spike():
     replay = dict(n=th.n, steps=np.repeat(steps, reps), source=np.repeat(source, reps), pre=th.pre, post=th.post,
                   weight_pA=th.weight.astype(np.float64), delay_ms=th.delay_steps(0.1) * 0.1)
     assert 1010 <= steps.min() and steps.max() < 1110 and reps.sum() > 900  # the volley: [101, 111) ms
-    out = nest_pd14.run_exported(**_export(m, 0.1), poisson_rate_hz=None, poisson_weight_pA=None, t_sim_ms=200.0,
+    out = nest_pd14.run_exported(**export_network(m, 0.1), poisson_rate_hz=None, poisson_weight_pA=None, t_sim_ms=200.0,
                                  sources=replay)
     nest_steps, senders = _nest_steps(out, 0.1)
     keep = nest_steps < 2000
@@ -94,11 +84,11 @@ def test_ten_percent_poisson_rates_match():
     for seed in (0, 1, 2):
         ev = jaxfne.simulate(m, seed=seed).spike_events
         ours.append(nest_pd14.population_rates(ev.neurons, (ev.steps + 1) * 0.1, sizes, 500.0, 2500.0))
-    stim = [s for s in cfg.stimuli if s["kind"] == "poisson"]
-    rate = np.array([s["rate_hz"] * s["n_inputs"] for s in stim])
+    drive = poisson_drive(cfg)
     theirs = []
     for seed in (3, 4, 5):
-        out = nest_pd14.run_exported(**_export(m, 0.1), poisson_rate_hz=rate, poisson_weight_pA=stim[0]["weight"],
+        out = nest_pd14.run_exported(**export_network(m, 0.1), poisson_rate_hz=drive["poisson_rate_hz"],
+                                     poisson_weight_pA=drive["poisson_weight_pA"],
                                      t_sim_ms=2500.0, seed=seed)
         theirs.append(nest_pd14.population_rates(out["senders"], out["times_ms"], sizes, 500.0, 2500.0))
     np.testing.assert_allclose(np.mean(ours, axis=0), np.mean(theirs, axis=0), rtol=0.05)
