@@ -267,37 +267,48 @@ def test_sparse_rule_never_draws_a_number_per_pair():
     assert peak < 2**30
 
 
+def _two_drive_column(modes=("SPK", "Vm", "I_syn"), depths=(None, None), weights=(87.8, 87.8),
+                      stop_ms=float("inf")):
+    """60 iaf_psc_exp neurons in L2/3 and L4, each layer driven by a Poisson drive of its own."""
+    cfg = (jaxfne.configuration().runtime(seed=0, dtype="float64", dt_ms=0.1, duration_ms=80.0)
+           .column("C", layers=["L2/3", "L4"], n=60).cell_types({"E": 0.8, "I": 0.2})
+           .connectivity(projections={"L4E->L2/3E": {"p": 0.2, "weight": 300.0},
+                                      "L2/3E->L2/3I": {"p": 0.2, "weight": 300.0},
+                                      "L2/3I->L2/3E": {"p": 0.2, "weight": -600.0}}, propagation="event")
+           .set_emitter("iaf_psc_exp", "potjans_diesmann_2014"))
+    for layer, rate, depth, weight in zip(("L2/3", "L4"), (8.0, 9.0), depths, weights):
+        cfg = cfg.stimulus("poisson", {"layer": layer}, rate_hz=rate, n_inputs=2000, weight=weight,
+                           synapse_depth_um=depth, stop_ms=stop_ms)
+    return cfg.probes(list(modes))
+
+
+def _assert_same_dynamics_and_drive_gradients(first, second):
+    """Two seeds of both models: the same spikes, V_m and I_syn (exactly), and the same gradient of
+    the mean V_m in the drives' weights (positive)."""
+    a, b = jaxfne.simulate(first, seed=[1, 2]), jaxfne.simulate(second, seed=[1, 2])
+    assert np.asarray(a.spikes).sum() > 50
+    for key in ("spikes", "V_m", "I_syn"):
+        np.testing.assert_array_equal(np.asarray(getattr(a, key)), np.asarray(getattr(b, key)), err_msg=key)
+    grads = []
+    for m in (first, second):
+        f = m.simulate_fn(40.0, 0.1, surrogate="one_sided")
+        grads.append(jax.grad(lambda w, m=m, f=f: jnp.mean(f({**m.params, "poisson_weight": w}, 3).V_m))(
+            m.params["poisson_weight"]))
+    np.testing.assert_allclose(np.asarray(grads[0]), np.asarray(grads[1]), rtol=1e-12)
+    assert np.all(np.asarray(grads[0]) > 0)
+
+
 def test_drives_with_disjoint_targets_share_a_current_row():
     """Drives onto disjoint populations share one row of I_p unless a field probe must place them
     apart: the dynamics are the same either way (float64, exactly), and the drives' gradients too."""
     from jaxfne.engine.drive_rows import assign_rows
 
-    def cfg(modes):
-        return (jaxfne.configuration().runtime(seed=0, dtype="float64", dt_ms=0.1, duration_ms=80.0)
-                .column("C", layers=["L2/3", "L4"], n=60).cell_types({"E": 0.8, "I": 0.2})
-                .connectivity(projections={"L4E->L2/3E": {"p": 0.2, "weight": 300.0},
-                                           "L2/3E->L2/3I": {"p": 0.2, "weight": 300.0},
-                                           "L2/3I->L2/3E": {"p": 0.2, "weight": -600.0}}, propagation="event")
-                .set_emitter("iaf_psc_exp", "potjans_diesmann_2014")
-                .stimulus("poisson", {"layer": "L2/3"}, rate_hz=8.0, n_inputs=2000, weight=87.8, synapse_depth_um="L2/3")
-                .stimulus("poisson", {"layer": "L4"}, rate_hz=9.0, n_inputs=2000, weight=87.8, synapse_depth_um="L4")
-                .probes(modes))
-
     with jax.enable_x64(True):
-        merged = jaxfne.construct(cfg(["SPK", "Vm", "I_syn"]))
-        apart = jaxfne.construct(cfg(["SPK", "Vm", "I_syn", "CSD-proxy"]))
+        depths = ("L2/3", "L4")
+        merged = jaxfne.construct(_two_drive_column(depths=depths))
+        apart = jaxfne.construct(_two_drive_column(["SPK", "Vm", "I_syn", "CSD-proxy"], depths=depths))
         assert merged.static.drive_rows == (0, 0) and apart.static.drive_rows == (0, 1)
-        a, b = jaxfne.simulate(merged, seed=[1, 2]), jaxfne.simulate(apart, seed=[1, 2])
-        assert np.asarray(a.spikes).sum() > 50
-        np.testing.assert_array_equal(np.asarray(a.V_m), np.asarray(b.V_m))
-        np.testing.assert_array_equal(np.asarray(a.I_syn), np.asarray(b.I_syn))
-        grads = []
-        for m in (merged, apart):
-            f = m.simulate_fn(40.0, 0.1, surrogate="one_sided")
-            grads.append(jax.grad(lambda w, m=m, f=f: jnp.mean(f({**m.params, "poisson_weight": w}, 3).V_m))(
-                m.params["poisson_weight"]))
-        np.testing.assert_allclose(np.asarray(grads[0]), np.asarray(grads[1]), rtol=1e-12)
-        assert np.all(np.asarray(grads[0]) > 0)
+        _assert_same_dynamics_and_drive_gradients(merged, apart)
     masks = [np.array([1, 1, 0, 0], bool), np.array([0, 0, 1, 0], bool), np.array([0, 1, 0, 1], bool)]
     assert assign_rows(masks, [None, None, None]) == (0, 0, 1)
     assert assign_rows(masks, ["a", "b", "b"]) == (0, 1, 1)
@@ -310,31 +321,10 @@ def test_drives_always_on_take_their_weights_once_per_chunk():
     dynamics (float64, exactly) and the same gradient in the drives' weights."""
     from jaxfne.engine.prepare import prepare
 
-    def cfg(stop_ms):
-        return (jaxfne.configuration().runtime(seed=0, dtype="float64", dt_ms=0.1, duration_ms=80.0)
-                .column("C", layers=["L2/3", "L4"], n=60).cell_types({"E": 0.8, "I": 0.2})
-                .connectivity(projections={"L4E->L2/3E": {"p": 0.2, "weight": 300.0},
-                                           "L2/3E->L2/3I": {"p": 0.2, "weight": 300.0},
-                                           "L2/3I->L2/3E": {"p": 0.2, "weight": -600.0}}, propagation="event")
-                .set_emitter("iaf_psc_exp", "potjans_diesmann_2014")
-                .stimulus("poisson", {"layer": "L2/3"}, rate_hz=8.0, n_inputs=2000, weight=87.8, stop_ms=stop_ms)
-                .stimulus("poisson", {"layer": "L4"}, rate_hz=9.0, n_inputs=2000, weight=80.0, stop_ms=stop_ms)
-                .probes(["SPK", "Vm", "I_syn"]))
-
     with jax.enable_x64(True):
-        always, windowed = jaxfne.construct(cfg(float("inf"))), jaxfne.construct(cfg(1000.0))
+        always = jaxfne.construct(_two_drive_column(weights=(87.8, 80.0)))
+        windowed = jaxfne.construct(_two_drive_column(weights=(87.8, 80.0), stop_ms=1000.0))
         flags = [prepare(m, 0.1)[0].drive for m in (always, windowed)]
         assert [f.poisson_disjoint for f in flags] == [True, True]
         assert [f.poisson_always_on for f in flags] == [True, False]
-        a, b = jaxfne.simulate(always, seed=[1, 2]), jaxfne.simulate(windowed, seed=[1, 2])
-        assert np.asarray(a.spikes).sum() > 50
-        np.testing.assert_array_equal(np.asarray(a.spikes), np.asarray(b.spikes))
-        np.testing.assert_array_equal(np.asarray(a.V_m), np.asarray(b.V_m))
-        np.testing.assert_array_equal(np.asarray(a.I_syn), np.asarray(b.I_syn))
-        grads = []
-        for m in (always, windowed):
-            f = m.simulate_fn(40.0, 0.1, surrogate="one_sided")
-            grads.append(jax.grad(lambda w, m=m, f=f: jnp.mean(f({**m.params, "poisson_weight": w}, 3).V_m))(
-                m.params["poisson_weight"]))
-        np.testing.assert_allclose(np.asarray(grads[0]), np.asarray(grads[1]), rtol=1e-12)
-        assert np.all(np.asarray(grads[0]) > 0)
+        _assert_same_dynamics_and_drive_gradients(always, windowed)
