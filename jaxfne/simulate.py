@@ -54,8 +54,7 @@ def _bytes_per_step(static, n_rec: int) -> int:
     ds = static.drive
     # random draws of the chunk: one Gaussian per neuron, one uniform per neuron when each neuron has at
     # most one Poisson drive (``engine.drive.draws``), one count per drive and neuron otherwise
-    poisson = 1 if ds.poisson_disjoint and ds.poisson_kmax else ds.n_poisson
-    b += item * static.n * (int(ds.n_gauss > 0) + (poisson if ds.n_poisson else 0))
+    b += item * static.n * (int(ds.n_gauss > 0) + (1 if ds.one_count_per_neuron else ds.n_poisson))
     b += item * sum(static.drive.source_sizes)  # spike counts of the sources
     return b
 

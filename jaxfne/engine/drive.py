@@ -40,7 +40,7 @@ def draws(ds, n: int, dt: float, dtype, params: dict, struct: dict, key, steps, 
         shape = (ds.n_poisson, n)
         if ds.poisson_kmax:
             # inverse CDF: X = #{j < kmax : u > F(j)}, exact up to a tail below the uniform's resolution
-            if ds.poisson_disjoint:
+            if ds.one_count_per_neuron:
                 u = jax.vmap(lambda k: jax.random.uniform(jax.random.fold_in(kp, k), (n,), dtype))(steps)
                 lam = jnp.concatenate([lam, jnp.zeros(1, dtype)])[struct["poisson_of"]]  # [N]
                 out["pc"] = inverse_cdf_counts(u, lax.stop_gradient(lam), ds.poisson_kmax)
@@ -121,7 +121,7 @@ def per_chunk(ds, dtype, params: dict, struct: dict) -> dict:
     by it; otherwise it gathers the weights of the step's on-windows per neuron (an XLA:CPU gather
     over all neurons in every step). The values are the same (a window is 0 or 1).
     """
-    if ds.n_poisson and ds.poisson_disjoint and ds.poisson_kmax and ds.poisson_always_on and not ds.poisson_rows_identity:
+    if ds.one_count_per_neuron and ds.poisson_always_on and not ds.poisson_rows_identity:
         weights = jnp.concatenate([params["poisson_weight"], jnp.zeros(1, dtype)])
         return {"poisson_weight_of": weights[struct["poisson_of"]]}
     return {}
@@ -148,9 +148,9 @@ def external(ds, n: int, dt: float, dtype, params: dict, struct: dict, xs: dict)
     if not ds.n_poisson:
         p_in = jnp.zeros((ds.n_rows, n), dtype)
     elif ds.poisson_rows_identity:
-        pc = xs["pc"][None, :] if ds.poisson_disjoint and ds.poisson_kmax else xs["pc"]
+        pc = xs["pc"][None, :] if ds.one_count_per_neuron else xs["pc"]
         p_in = pc * (params["poisson_weight"] * poisson_on)[:, None] * struct["poisson_mask"]
-    elif ds.poisson_disjoint and ds.poisson_kmax:  # one count per neuron: its drive's weight, in its row
+    elif ds.one_count_per_neuron:  # one count per neuron: its drive's weight, in its row
         if "poisson_weight_of" in struct:  # drives always on: the weights gathered once per chunk
             weight_of = struct["poisson_weight_of"]
         else:

@@ -29,6 +29,11 @@ class DriveStatic:
     drive_rows: tuple = ()  # row of I_p of each Poisson drive, then each source population (engine.drive_rows)
 
     @property
+    def one_count_per_neuron(self) -> bool:
+        """The Poisson counts are drawn as one per neuron and step (``pc[T, N]``), not one per drive."""
+        return self.poisson_disjoint and self.poisson_kmax > 0
+
+    @property
     def n_sources(self) -> int:
         """Number of spike-source populations (their currents follow the Poisson drives' in ``I_p``)."""
         return len(self.source_sizes)
