@@ -12,6 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .engine.numerics import first_on_host, first_step
 from .engine.prepare import prepare
 from .engine.scan import chunk_fn, init_carry
 from .engine.stimulus import waveform_table
@@ -279,10 +280,13 @@ def _progress(n_chunks: int, progress: bool | None):
 
 
 def _raise_if_bad(bad: np.ndarray, dt_ms: float, model: Model, seeds) -> None:
-    bad = bad.reshape(-1, 2)
-    for i, (step, pop) in enumerate(bad):
-        if step >= 0:
-            raise SimulationError(int(step), (int(step) + 1) * dt_ms, model.table.populations[int(pop)],
+    """The scan's numerics check (:mod:`jaxfne.engine.numerics`): the first non-finite V_m or I_syn
+    of each network, named by step, time and population."""
+    for i, row in enumerate(bad.reshape(-1, bad.shape[-1])):
+        found = first_on_host(row)
+        if found is not None:
+            step, neuron = found
+            raise SimulationError(step, (step + 1) * dt_ms, model.table.populations[int(model.table.pop_index[neuron])],
                                   None if seeds is None else seeds[i])
 
 
@@ -351,7 +355,7 @@ def pure_simulate_fn(model: Model, duration_ms: float, dt_ms: float, *, surrogat
         state, derived = derive_fields(probes, outs, init_field_state(probes, None), dt_ms, False)
         outs.update(derived)
         outs.update(finalize_fields(probes, state))
-        outs["bad_step"] = carry["bad"][0]
+        outs["bad_step"] = first_step(carry["bad"])
         if static.plastic:
             outs["weights"] = carry["plastic"]["w"]
         return Signals.from_arrays(outs, meta)

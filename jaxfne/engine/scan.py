@@ -17,7 +17,7 @@ from jax import lax
 from ..neurons import FAMILIES
 from ..propagation import KERNELS
 from ..synapses import init_state as synapse_state, stdp
-from . import sources
+from . import numerics, sources
 from .step import step
 
 __all__ = ["chunk_fn", "init_carry"]
@@ -29,7 +29,7 @@ def init_carry(static, params: dict, struct: dict) -> dict:
     carry = {
         "neuron": FAMILIES[static.family].init_state(params["neuron"], dt),
         "syn": synapse_state(static.n, static.drive.n_rows, dt),
-        "bad": jnp.array([-1, -1], jnp.int32),
+        "bad": numerics.init(static.n),
     }
     kernel = KERNELS.get(static.prop.kind)
     if kernel is not None:

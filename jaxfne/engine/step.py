@@ -1,8 +1,9 @@
 """One time step as a short composition of the components.
 
 drive -> arrivals (the network's and the spike sources') -> neuron (which orders its own synaptic
-update) -> propagation (the neurons' spikes and the sources') -> plasticity -> numerics check -> record. Each concern is one call into its component; the step knows no family,
-kernel or signal by name.
+update) -> propagation (the neurons' spikes and the sources') -> plasticity -> numerics check
+(:mod:`~jaxfne.engine.numerics`) -> record. Each concern is one call into its component; the step
+knows no family, kernel or signal by name.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import jax.numpy as jnp
 from ..neurons import FAMILIES
 from ..propagation import KERNELS
 from ..synapses import CurrentSynapses, stdp
-from . import drive, record, sources
+from . import drive, numerics, record, sources
 from .surrogate import spike_function
 
 __all__ = ["step", "synapses_of"]
@@ -60,7 +61,7 @@ def step(static, params: dict, nparams: dict, struct: dict, carry: dict, xs: dic
                                            k, params, struct)
     if static.plastic:
         new["plastic"] = stdp.update(carry["plastic"], s, struct["plastic_mask"], params["stdp"], static.dt)
-    new["bad"] = _first_bad(carry["bad"], v_sample, new["syn"], k, struct["pop_index"])
+    new["bad"] = numerics.update(carry["bad"], v_sample, new["syn"], k)
 
     scale = fam.current_scale_pA(params)
     out = record.per_step(static.record, static, struct, s, new["syn"], scale, xs, poisson_on)
@@ -68,11 +69,3 @@ def step(static, params: dict, nparams: dict, struct: dict, carry: dict, xs: dic
         out.update(record.sampled(static.record, struct, v_sample, new["syn"], scale))
     return new, out
 
-
-def _first_bad(bad, v, syn_state, k, pop_index):
-    """Step and population of the first non-finite membrane potential or synaptic current (kept once set)."""
-    currents = CurrentSynapses.total_current(syn_state)  # inf/NaN survive the sum
-    finite = jnp.isfinite(v) & jnp.isfinite(currents)
-    first = jnp.argmin(finite)  # the first non-finite neuron, or 0 when all are finite
-    hit = (~finite[first]) & (bad[0] < 0)  # one reduction per step, not an all() besides the argmin
-    return jnp.where(hit, jnp.stack([k, pop_index[first]]).astype(jnp.int32), bad)
