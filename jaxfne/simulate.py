@@ -14,7 +14,7 @@ import numpy as np
 
 from .engine.numerics import first_on_host, first_step
 from .engine.prepare import prepare
-from .engine.scan import chunk_fn, draws_fn, has_draws, init_carry
+from .engine.scan import chunk_fn, init_carry
 from .engine.stimulus import waveform_table
 from .engine.transfer import device_array
 from .errors import ConfigurationError, SimulationError
@@ -55,9 +55,9 @@ def _bytes_per_step(static, n_rec: int) -> int:
     ds = static.drive
     # random draws of the chunk: one Gaussian per neuron, one uniform per neuron when each neuron has at
     # most one Poisson drive (``engine.drive.draws``), one count per drive and neuron otherwise
-    draws = item * static.n * (int(ds.n_gauss > 0) + (1 if ds.one_count_per_neuron else ds.n_poisson))
-    draws += item * sum(static.drive.source_sizes)  # spike counts of the sources
-    return b + 2 * draws  # two chunks' draws: the next chunk's are drawn while this one runs
+    b += item * static.n * (int(ds.n_gauss > 0) + (1 if ds.one_count_per_neuron else ds.n_poisson))
+    b += item * sum(static.drive.source_sizes)  # spike counts of the sources
+    return b
 
 
 def _chunk_steps(static, n_steps: int, n_rec: int, n_seeds: int, chunk_ms, dt_ms: float) -> int:
@@ -171,11 +171,8 @@ def simulate(model: Model, duration_ms: float | None = None, dt_ms: float | None
     every = static.record.every
 
     dtype = jnp.dtype(static.dtype)
-    prefetch = has_draws(static)  # the next chunk's draws run beside this chunk's scan
-    fn = chunk_fn(static, batched, params_batched, prefetch)
+    fn = chunk_fn(static, batched, params_batched)
     keys = _keys(seeds, batched)
-    draw = draws_fn(static, chunk, batched, params_batched) if prefetch else None
-    drawn = draw(p, struct, keys, 0) if prefetch else None
     carry = _initial_carry(static, p, struct, len(seeds) if batched else None, params_batched)
 
     from .probes.fields import derive_fields, init_field_state
@@ -189,9 +186,7 @@ def simulate(model: Model, duration_ms: float | None = None, dt_ms: float | None
         for c in range(n_chunks):
             step0 = c * chunk
             wave = device_array(waveform_table(model.waveforms, step0, chunk, dt_ms), dtype)
-            carry, outs = fn(p, struct, carry, drawn if prefetch else keys, step0, wave)
-            if prefetch and c + 1 < n_chunks:  # dispatched before the host waits for this chunk
-                drawn = draw(p, struct, keys, step0 + chunk)
+            carry, outs = fn(p, struct, carry, keys, step0, wave)
             _raise_if_bad(np.asarray(carry["bad"]), dt_ms, model, seeds if batched else None)
             t_len = min(chunk, n_steps - step0)
             outs = _trim(outs, t_len, every, batched)

@@ -71,13 +71,12 @@ def test_chunked_equals_one_shot(model):
 def test_default_chunks_are_equal_and_budget_one_draw_per_neuron(monkeypatch):
     """The run is split into as few chunks as the budget allows, of equal length (each chunk runs in
     full: a budget-sized chunk and a short remainder would compute up to a chunk of steps for nothing);
-    a neuron with one Poisson drive costs one uniform a step in that budget, not one per drive, for
-    each of the two chunks whose draws are held at once (the next chunk's are drawn during this one)."""
+    a neuron with one Poisson drive costs one uniform a step in that budget, not one per drive."""
     import importlib
 
     sim = importlib.import_module("jaxfne.simulate")
     m = jaxfne.construct(jaxfne.presets.potjans_diesmann_2014(scale=0.02, k_scale=0.1).runtime(duration_ms=50.0))
-    per_step = 9 * m.n  # the spike raster (bool) and a float32 uniform per neuron for each of two chunks
+    per_step = 5 * m.n  # the spike raster (bool) and one float32 uniform per neuron
     monkeypatch.setattr(sim, "CHUNK_BUDGET_BYTES", 180 * per_step + per_step // 2)  # 180 steps
     chunks = []
     split = jaxfne.simulate(m, seed=3, on_chunk=lambda step0, host: chunks.append((step0, host["spikes"].shape[0])))

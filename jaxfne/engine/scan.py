@@ -20,7 +20,7 @@ from ..synapses import init_state as synapse_state, stdp
 from . import numerics, sources
 from .step import step
 
-__all__ = ["chunk_fn", "draws_fn", "has_draws", "init_carry"]
+__all__ = ["chunk_fn", "init_carry"]
 
 
 def init_carry(static, params: dict, struct: dict) -> dict:
@@ -76,43 +76,13 @@ def _merge_blocks(ys_head: dict, ys_last: dict, layout: dict, n_blocks: int, eve
     return outs
 
 
-def _draws(static, params, struct, key, steps) -> dict:
-    """The chunk's random input (:func:`jaxfne.engine.drive.draws`) for ``steps``."""
-    from . import drive
-
-    return drive.draws(static.drive, static.n, static.dt, jnp.dtype(static.dtype), params, struct, key, steps,
-                       pathwise=static.float_spikes)
-
-
-def has_draws(static) -> bool:
-    """The run draws random input (Gaussian or Poisson drives, spike sources)."""
-    ds = static.drive
-    return bool(ds.n_gauss or ds.n_poisson or ds.n_sources)
-
-
 @functools.lru_cache(maxsize=64)
-def draws_fn(static, t_len: int, batched_key: bool, batched_params: bool):
-    """The compiled ``draws(params, struct, key, step0)`` of a chunk of ``t_len`` steps: its random
-    input, the same numbers ``chunk_fn`` draws itself (per-step keys). Dispatched for the next chunk
-    while the scan of this one runs, the draws (a wide, vectorised pass) take the cores the scan (a
-    sequence of small kernels) leaves idle."""
-
-    def run(params, struct, key, step0):
-        return _draws(static, params, struct, key, step0 + jnp.arange(t_len, dtype=jnp.int32))
-
-    if batched_key:
-        run = jax.vmap(run, in_axes=(0 if batched_params else None, None, 0, None))
-    return jax.jit(run)
-
-
-@functools.lru_cache(maxsize=64)
-def chunk_fn(static, batched_key: bool, batched_params: bool, predrawn: bool = False):
+def chunk_fn(static, batched_key: bool, batched_params: bool):
     """The compiled ``run(params, struct, carry, key, step0, wave) -> (carry, outputs)`` of one chunk.
 
     The chunk's length must be a multiple of ``static.record.every``. With ``batched_key`` (and
     ``batched_params``) the function is ``vmap``-ed over a leading seed axis of ``key`` and ``carry``
-    (and of ``params``): a sweep is one call. With ``predrawn`` the argument ``key`` is instead the
-    chunk's random input from :func:`draws_fn` (batched alike).
+    (and of ``params``): a sweep is one call.
     """
     from . import drive
 
@@ -122,7 +92,9 @@ def chunk_fn(static, batched_key: bool, batched_params: bool, predrawn: bool = F
     def run(params, struct, carry, key, step0, wave):
         t_len = wave.shape[0]
         steps = step0 + jnp.arange(t_len, dtype=jnp.int32)
-        xs = {"k": steps, "wave": wave, **(key if predrawn else _draws(static, params, struct, key, steps))}
+        xs = {"k": steps, "wave": wave,
+              **drive.draws(static.drive, static.n, static.dt, jnp.dtype(static.dtype), params, struct, key, steps,
+                                 pathwise=static.float_spikes)}
         nparams = {**params["neuron"], **fam.precompute(params["neuron"], static.dt)}
         struct = {**struct, **drive.per_chunk(static.drive, jnp.dtype(static.dtype), params, struct)}
         layout = {}
