@@ -45,6 +45,12 @@ def _extended(values: np.ndarray, size: int, dtype: np.dtype) -> np.ndarray | No
     return out
 
 
+#: Entries per sub-block of the vectorised passes over a large synapse table (2 MiB of float64): their
+#: temporaries stay in the cache and in the allocator's heap, where a temporary of a whole 2^22 chunk
+#: was a fresh, page-faulted mapping each time.
+_SUB = 1 << 18
+
+
 def _workers() -> int:
     """Threads for drawing and converting large synapse tables (NumPy releases the GIL in them)."""
     return max(1, min(8, os.cpu_count() or 1))
@@ -111,8 +117,9 @@ class Synapses:
 
     def _steps_into(self, out: np.ndarray, dt_ms: float) -> None:
         def block(s):  # in blocks (no float64 copy of a large table), spread over the cores
-            e = min(self.count, s + (1 << 22))
-            out[s:e] = np.maximum(1, np.rint(self.delay_ms[s:e].astype(np.float64) / dt_ms))
+            for a in range(s, min(self.count, s + (1 << 22)), _SUB):  # temporaries that stay in the cache
+                b = min(self.count, a + _SUB)
+                out[a:b] = np.maximum(1, np.rint(self.delay_ms[a:b].astype(np.float64) / dt_ms))
 
         starts = range(0, self.count, 1 << 22)
         if len(starts) <= 1:  # a small table: no threads to start
@@ -567,6 +574,8 @@ def _fixed_total_rows(table, conn, rng, dtype, tau) -> Synapses | None:
     weight = aligned_empty(total + width, dtype)[:total]
     delay = np.empty(total, dtype)
     draw_dtype = np.float32 if np.dtype(dtype) == np.float32 else np.float64
+    if weight.dtype != draw_dtype:  # the draws are written into the table in place
+        raise ValueError(f"synapse table dtype {np.dtype(dtype)}: float32 or float64")
     at = 0
     for (src, projs), c in zip(plans, counts):
         rows = c.sum(axis=1)
@@ -586,22 +595,27 @@ def _fixed_total_rows(table, conn, rng, dtype, tau) -> Synapses | None:
 
         def draw(s0, base=at, seeds=seeds, label=label, m=m, src=src, row_end=row_end):
             """Targets, weights and delays of synapses ``s0 .. s0 + CHUNK`` of this block, from the
-            chunk's own generator (so the table does not depend on how chunks are spread over threads)."""
+            chunk's own generator (so the table does not depend on how chunks are spread over threads),
+            written into the table in sub-blocks of ``_SUB`` synapses: the same stream of numbers as
+            one draw per chunk, with temporaries that stay in the cache and in the allocator's heap
+            (a chunk-sized temporary is a fresh, page-faulted mapping every time)."""
             g = np.random.default_rng(seeds[s0 // rules._CHUNK])
             e0 = min(m, s0 + rules._CHUNK)
-            lab = label[s0:e0].astype(np.intp)
-            nc = n_cand[lab]
-            j = np.minimum((g.random(e0 - s0) * nc).astype(np.int64), nc - 1)
-            if skip.any():
-                own = skip[lab]
-                pre = src[np.searchsorted(row_end, np.arange(s0, e0), side="right")]
-                j[own] += j[own] >= (pre[own] - first[lab[own]])
-            j += first[lab]
-            post[base + s0:base + e0] = j
-            weight[base + s0:base + e0] = _draw_kept(g, lab, w_mean, w_sd, draw_dtype,
-                                                     lambda x, lb: np.where(positive[lb], x < 0, x > 0))
-            delay[base + s0:base + e0] = _draw_kept(g, lab, d_mean, d_sd, draw_dtype,
-                                                    lambda x, lb: (x < low) & spread[lb])
+            for a in range(s0, e0, _SUB):  # targets: the chunk's uniforms, in order
+                b = min(e0, a + _SUB)
+                lab = label[a:b].astype(np.intp)
+                nc = n_cand[lab]
+                j = np.minimum((g.random(b - a) * nc).astype(np.int64), nc - 1)
+                if skip.any():
+                    own = skip[lab]
+                    pre = src[np.searchsorted(row_end, np.arange(a, b), side="right")]
+                    j[own] += j[own] >= (pre[own] - first[lab[own]])
+                j += first[lab]
+                post[base + a:base + b] = j
+            _draw_kept_into(weight[base + s0:base + e0], g, label[s0:e0], w_mean, w_sd,
+                            lambda x, lb: np.where(positive[lb], x < 0, x > 0))
+            _draw_kept_into(delay[base + s0:base + e0], g, label[s0:e0], d_mean, d_sd,
+                            lambda x, lb: (x < low) & spread[lb])
 
         with ThreadPoolExecutor(max_workers=_workers()) as pool:
             list(pool.map(draw, range(0, m, rules._CHUNK)))
@@ -614,17 +628,23 @@ def _fixed_total_rows(table, conn, rng, dtype, tau) -> Synapses | None:
                     row_start=_row_offsets(deg))
 
 
-def _draw_kept(rng, lab, mean, sd, dtype, rejected):
-    """Normal values ``mean[lab] + sd[lab] z`` (``z`` drawn in ``dtype``), redrawn where ``rejected``."""
-    x = rng.standard_normal(lab.size, dtype=dtype)
-    x *= sd[lab]
-    x += mean[lab]
-    bad = np.flatnonzero(rejected(x, lab))
+def _draw_kept_into(out, rng, label, mean, sd, rejected):
+    """``out`` (of the draws' dtype) filled with normal values ``mean[lab] + sd[lab] z``, redrawn where
+    ``rejected``: the initial values in sub-blocks, then the redraws over the whole of ``out`` in
+    index order (the numbers of one draw of ``out.size`` values and its redraws)."""
+    bad = []
+    for a in range(0, out.size, _SUB):
+        x = out[a:a + _SUB]
+        lab = label[a:a + _SUB].astype(np.intp)
+        rng.standard_normal(out=x, dtype=out.dtype)
+        x *= sd[lab]
+        x += mean[lab]
+        bad.append(a + np.flatnonzero(rejected(x, lab)))
+    bad = np.concatenate(bad) if bad else np.zeros(0, np.int64)
     while bad.size:
-        lb = lab[bad]
-        x[bad] = mean[lb] + sd[lb] * rng.standard_normal(bad.size, dtype=dtype)
-        bad = bad[rejected(x[bad], lb)]
-    return x
+        lb = label[bad].astype(np.intp)
+        out[bad] = mean[lb] + sd[lb] * rng.standard_normal(bad.size, dtype=out.dtype)
+        bad = bad[rejected(out[bad], lb)]
 
 
 def _projections(table, conn, rng, idx, pre_pop, parts, dtype):
