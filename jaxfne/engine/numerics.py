@@ -16,7 +16,7 @@ import numpy as np
 
 from ..synapses import CurrentSynapses
 
-__all__ = ["first_step", "first_on_host", "init", "update"]
+__all__ = ["first_on_host", "first_step", "init", "update"]
 
 
 def init(n: int):
