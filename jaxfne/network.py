@@ -573,9 +573,7 @@ def _fixed_total_rows(table, conn, rng, dtype, tau) -> Synapses | None:
     post = aligned_empty(total + width, np.int32)[:total]
     weight = aligned_empty(total + width, dtype)[:total]
     delay = np.empty(total, dtype)
-    draw_dtype = np.float32 if np.dtype(dtype) == np.float32 else np.float64
-    if weight.dtype != draw_dtype:  # the draws are written into the table in place
-        raise ValueError(f"synapse table dtype {np.dtype(dtype)}: float32 or float64")
+    draw_dtype = weight.dtype  # runtime.dtype, float32 or float64: the draws are written into the table in place
     at = 0
     for (src, projs), c in zip(plans, counts):
         rows = c.sum(axis=1)

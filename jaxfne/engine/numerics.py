@@ -34,8 +34,9 @@ def update(bad, v, syn_state, k):
 
 def first_step(bad):
     """The first step with a non-finite value (-1 if none), traceable."""
-    hit = bad >= 0
-    return jnp.where(jnp.any(hit), jnp.min(jnp.where(hit, bad, jnp.iinfo(jnp.int32).max)), -1).astype(jnp.int32)
+    never = jnp.iinfo(jnp.int32).max
+    first = jnp.min(jnp.where(bad >= 0, bad, never))
+    return jnp.where(first == never, -1, first).astype(jnp.int32)
 
 
 def first_on_host(bad: np.ndarray):
