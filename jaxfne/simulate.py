@@ -27,6 +27,16 @@ __all__ = ["pure_simulate_fn", "run_steps", "simulate"]
 #: Memory budget of the outputs of one chunk (all seeds together), bytes.
 CHUNK_BUDGET_BYTES = 128 * 2**20
 
+#: Largest single array of a chunk (an output or the chunk's random draws, all seeds together),
+#: bytes. glibc serves blocks up to its largest mmap threshold (32 MiB on 64-bit Linux) from its
+#: heap once such a block has been freed, so the chunks after the first reuse their memory; larger
+#: blocks are fresh mappings every chunk, page-faulted and zeroed by the kernel (10 % microcircuit,
+#: 2,000-step chunks: 620 MB of page faults per 2 s run, about 7 % of its wall time).
+CHUNK_ARRAY_BYTES = 16 * 2**20
+
+#: Steps below which the array cap does not shorten a chunk (each chunk costs a host round trip).
+MIN_CAPPED_STEPS = 256
+
 
 def run_steps(model: Model, duration_ms: Any, dt_ms: Any) -> int:
     """Steps of a run: ``T / dt``, or ``T / dt + 1`` for a preset's published protocol (``t = 0:dt:T``)."""
@@ -46,18 +56,23 @@ def _seeds(seed: Any) -> tuple[list[int], bool]:
     return [check_int("seed", seed, lo=0, hi=2**32 - 1)], False
 
 
-def _bytes_per_step(static, n_rec: int) -> int:
+def _array_bytes_per_step(static, n_rec: int) -> list[int]:
+    """Bytes per step of each array a chunk produces: its outputs and its random draws."""
     r = static.record
-    b = static.n * int(r.spikes)  # spikes (bool)
     item = 8 if static.dtype == "float64" else 4
-    b += item * n_rec * (int(r.V_m) + int(r.I_syn)) // r.every
-    b += item * (r.n_bins * (r.n_pops if r.attribution else 1) + r.n_mua + 3)
+    sizes = [static.n * int(r.spikes)]  # spikes (bool)
+    sizes += [item * n_rec // r.every] * (int(r.V_m) + int(r.I_syn))
+    sizes.append(item * (r.n_bins * (r.n_pops if r.attribution else 1) + r.n_mua + 3))
     ds = static.drive
     # random draws of the chunk: one Gaussian per neuron, one uniform per neuron when each neuron has at
     # most one Poisson drive (``engine.drive.draws``), one count per drive and neuron otherwise
-    b += item * static.n * (int(ds.n_gauss > 0) + (1 if ds.one_count_per_neuron else ds.n_poisson))
-    b += item * sum(static.drive.source_sizes)  # spike counts of the sources
-    return b
+    sizes += [item * static.n * int(ds.n_gauss > 0), item * static.n * (1 if ds.one_count_per_neuron else ds.n_poisson)]
+    sizes.append(item * sum(static.drive.source_sizes))  # spike counts of the sources
+    return sizes
+
+
+def _bytes_per_step(static, n_rec: int) -> int:
+    return sum(_array_bytes_per_step(static, n_rec))
 
 
 def _chunk_steps(static, n_steps: int, n_rec: int, n_seeds: int, chunk_ms, dt_ms: float) -> int:
@@ -66,11 +81,14 @@ def _chunk_steps(static, n_steps: int, n_rec: int, n_seeds: int, chunk_ms, dt_ms
     Without ``chunk_ms`` the run is split into as few chunks as the memory budget allows, all of
     equal length: every chunk runs its full length (the last one's extra steps are computed, then
     dropped), so budget-sized chunks would waste up to one chunk (5,000 steps of the 10 %
-    microcircuit cost 6,954).
+    microcircuit cost 6,954). Within the budget, no single array of a chunk exceeds
+    :data:`CHUNK_ARRAY_BYTES` unless that would shorten the chunk below :data:`MIN_CAPPED_STEPS`.
     """
     every = static.record.every
     if chunk_ms is None:
         most = max(1, CHUNK_BUDGET_BYTES // max(1, _bytes_per_step(static, n_rec) * n_seeds))
+        largest = max(_array_bytes_per_step(static, n_rec)) * n_seeds
+        most = min(most, max(MIN_CAPPED_STEPS, CHUNK_ARRAY_BYTES // max(1, largest)))
         chunk = -(-n_steps // -(-n_steps // most))  # ceil(n_steps / number of chunks)
     else:
         from .config.validate import check_number
@@ -129,8 +147,9 @@ def simulate(model: Model, duration_ms: float | None = None, dt_ms: float | None
         ``params`` leaves carry a leading axis of parameter sets, run as one vmapped call together
         with ``seed`` (a list of the same length).
     chunk_ms : float, optional
-        Length of a time chunk. Default: as long as keeps one chunk's outputs under 128 MiB. Memory is
-        bounded by the chunk and by what the probes record, not by the duration.
+        Length of a time chunk. Default: as long as keeps one chunk's outputs under 128 MiB and each
+        of its arrays (outputs, random draws) under 16 MiB, down to 256 steps. Memory is bounded by
+        the chunk and by what the probes record, not by the duration.
     progress : bool, optional
         Show a progress bar over chunks; default only when stderr is a terminal and there are several.
     on_chunk : callable, optional

@@ -87,6 +87,27 @@ def test_default_chunks_are_equal_and_budget_one_draw_per_neuron(monkeypatch):
     np.testing.assert_array_equal(split.spike_events.neurons, whole.spike_events.neurons)
 
 
+def test_default_chunks_keep_each_array_under_the_cap():
+    """Within the budget, a default chunk holds no array above ``CHUNK_ARRAY_BYTES`` (glibc reuses
+    such blocks from its heap; larger ones are fresh page-faulted mappings every chunk): the 10 %
+    microcircuit's largest array is its uniform draws, one float32 per neuron and step, 30,868 bytes,
+    so 16 MiB hold 543 steps and 2,000 steps run as 4 equal chunks of 500; the spikes are those of
+    one chunk."""
+    import importlib
+
+    sim = importlib.import_module("jaxfne.simulate")
+    assert sim.CHUNK_ARRAY_BYTES == 16 * 2**20
+    m = jaxfne.construct(jaxfne.presets.potjans_diesmann_2014(scale=0.1, k_scale=0.1).runtime(duration_ms=200.0))
+    assert m.n == 7717
+    chunks = []
+    split = jaxfne.simulate(m, seed=1, on_chunk=lambda step0, host: chunks.append((step0, host["spikes"].shape[0])))
+    assert chunks == [(0, 500), (500, 500), (1000, 500), (1500, 500)]
+    whole = jaxfne.simulate(m, seed=1, chunk_ms=200.0)
+    assert whole.spike_events.steps.size > 1000
+    np.testing.assert_array_equal(split.spike_events.steps, whole.spike_events.steps)
+    np.testing.assert_array_equal(split.spike_events.neurons, whole.spike_events.neurons)
+
+
 def test_event_and_dense_propagation_agree():
     dense = jaxfne.construct(_column(propagation="dense"))
     event = jaxfne.construct(_column(propagation="event"))
