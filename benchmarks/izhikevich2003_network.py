@@ -5,8 +5,10 @@ Runs the same network for ``--duration-ms`` of biological time (10 s by default)
 - the numpy float64 port of ``net.m`` (``tests/reference/izhikevich2003_net.py``),
 - NEST ``izhikevich`` with the published scheme, ``--threads`` threads,
 - Brian2, runtime (Cython) and ``cpp_standalone`` (build time reported separately),
-- jaxfne: one network (compile time separate), then ``--seeds`` networks as one vmapped call
-  and as many sequential calls (time per network),
+- jaxfne: one network (compile time separate), then ``--seeds`` networks as one seed batch
+  (``simulate(seed=[...])``: with the CPU's event kernel it runs the networks one after the other
+  within each chunk, see ``jaxfne.simulate.one_network_at_a_time``) and as many separate calls (time
+  per network),
 
 and prints wall seconds per biological second, the E/I rates and the ratios
 jaxfne/NEST and jaxfne/Brian2. It also measures jaxfne's compile time in fresh processes
@@ -168,7 +170,7 @@ def _timed_simulate(jaxfne, model, duration_ms: int, seed) -> tuple[float, objec
 
 
 def bench_jaxfne(duration_ms: int, seed: int, n_seeds: int, dtype: str) -> list[Row]:
-    """jaxfne: one network, a vmapped batch of ``n_seeds``, and ``n_seeds`` sequential calls."""
+    """jaxfne: one network, a seed batch of ``n_seeds`` (one ``simulate`` call), and ``n_seeds`` separate calls."""
     try:
         import jaxfne
 
@@ -194,7 +196,7 @@ def bench_jaxfne(duration_ms: int, seed: int, n_seeds: int, dtype: str) -> list[
     rows.append(timed_row(f"jaxfne {dtype}, 1 network + V_m", _jaxfne_model(jaxfne, duration_ms, dtype, seed, record_vm=True),
                           seed, "spikes and V_m of all 1000 neurons every step"))
     seeds = list(range(seed, seed + n_seeds))
-    rows.append(timed_row(f"jaxfne {dtype}, {n_seeds} seeds vmapped", model, seeds, "per network; set-up = compile"))
+    rows.append(timed_row(f"jaxfne {dtype}, {n_seeds} seeds, one call", model, seeds, "per network; set-up = compile"))
     t0 = time.perf_counter()
     counts = []
     for s in seeds:

@@ -5,7 +5,7 @@ The steps every jaxfne run goes through:
 1. describe the model as a :class:`jaxfne.Configuration` (an immutable value; every method
    validates its arguments and returns a new configuration);
 2. :func:`jaxfne.construct` it once (positions, connectivity, forward matrices);
-3. :func:`jaxfne.simulate` it, here for two noise seeds in one vmapped call;
+3. :func:`jaxfne.simulate` it, here for two noise seeds in one call;
 4. reduce the recording to numbers with readouts (:func:`jaxfne.readout_spec`);
 5. turn the recording into an :class:`xarray.Dataset` with named dimensions, coordinates and units.
 
@@ -62,7 +62,7 @@ def main() -> None:
     print(table.groupby("population").size().rename("neurons").to_string())
 
     # -- 3. simulate ------------------------------------------------------------------------------
-    # A list of seeds runs as one vmapped call; every array then has a leading seed axis.
+    # A list of seeds runs in one call; every array then has a leading seed axis.
     signals = jtfne.simulate(model, seed=[1, 2])
     print(signals)
     print("units:", signals.units)

@@ -4,7 +4,7 @@ Parameters of a constructed model are array leaves (``model.params``), so a swee
 recompile anything: the same compiled scan runs every member of the batch.
 
 1. A batch of seeds: ``jaxfne.simulate(model, seed=[...])`` (or a :class:`jaxfne.Simulation` value)
-   runs all seeds as one vmapped call; member ``i`` is exactly the run of seed ``i`` alone.
+   runs all seeds in one call; member ``i`` is exactly the run of seed ``i`` alone.
 2. A parameter sweep: NEST's ``iaf_psc_exp`` in a column wired by population pairs (the README's
    tour), with the gain of the L4E -> L2/3E projection swept in one call (``params_batched=True``).
 
@@ -63,7 +63,7 @@ def seed_batch() -> None:
 
 
 def gain_sweep() -> None:
-    """Three gains of one projection, one vmapped call (the README's tour)."""
+    """Three gains of one projection, one call (the README's tour)."""
     n = 100 if SMALL else 2000
     scale = n / 2000  # fewer neurons, proportionally fewer synapses of the fixed total number
     cfg = (jtfne.configuration()
