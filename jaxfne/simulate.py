@@ -75,19 +75,22 @@ def _bytes_per_step(static, n_rec: int) -> int:
     return sum(_array_bytes_per_step(static, n_rec))
 
 
-def _chunk_steps(static, n_steps: int, n_rec: int, n_seeds: int, chunk_ms, dt_ms: float) -> int:
+def _chunk_steps(static, n_steps: int, n_rec: int, n_seeds: int, chunk_ms, dt_ms: float,
+                 per_array_seeds: int | None = None) -> int:
     """Steps per chunk: a multiple of ``record_every``, at most the run (rounded up to that multiple).
 
     Without ``chunk_ms`` the run is split into as few chunks as the memory budget allows, all of
     equal length: every chunk runs its full length (the last one's extra steps are computed, then
     dropped), so budget-sized chunks would waste up to one chunk (5,000 steps of the 10 %
     microcircuit cost 6,954). Within the budget, no single array of a chunk exceeds
-    :data:`CHUNK_ARRAY_BYTES` unless that would shorten the chunk below :data:`MIN_CAPPED_STEPS`.
+    :data:`CHUNK_ARRAY_BYTES` unless that would shorten the chunk below :data:`MIN_CAPPED_STEPS`;
+    an array holds ``per_array_seeds`` networks (default all ``n_seeds``; one when the networks run
+    one after the other, each with arrays of its own).
     """
     every = static.record.every
     if chunk_ms is None:
         most = max(1, CHUNK_BUDGET_BYTES // max(1, _bytes_per_step(static, n_rec) * n_seeds))
-        largest = max(_array_bytes_per_step(static, n_rec)) * n_seeds
+        largest = max(_array_bytes_per_step(static, n_rec)) * (n_seeds if per_array_seeds is None else per_array_seeds)
         most = min(most, max(MIN_CAPPED_STEPS, CHUNK_ARRAY_BYTES // max(1, largest)))
         chunk = -(-n_steps // -(-n_steps // most))  # ceil(n_steps / number of chunks)
     else:
@@ -189,12 +192,13 @@ def simulate(model: Model, duration_ms: float | None = None, dt_ms: float | None
             _check_batch(static, len(seeds))
     rec = model.cfg.probe_spec["options"]["record_neurons"]
     n_rec = model.n if rec is None else len(rec)
-    chunk = _chunk_steps(static, n_steps, n_rec, len(seeds), chunk_ms, dt_ms)
+    sequential = batched and one_network_at_a_time(static)
+    chunk = _chunk_steps(static, n_steps, n_rec, len(seeds), chunk_ms, dt_ms, 1 if sequential else None)
     n_chunks = math.ceil(n_steps / chunk)
     every = static.record.every
 
     dtype = jnp.dtype(static.dtype)
-    if batched and one_network_at_a_time(static):
+    if sequential:
         networks = _Sequential(static, p, struct, seeds, params_batched)
     else:
         networks = _Vmapped(static, p, struct, seeds, batched, params_batched)
