@@ -412,6 +412,10 @@ def pure_simulate_fn(model: Model, duration_ms: float, dt_ms: float, *, surrogat
     propagation kernel through its reverse mode (the event and batched kernels through the transposed
     delivery).
 
+    ``jax.vmap`` of this function over seeds runs the event kernel (the CPU's) one network after the
+    other within each step; for forward runs of a seed batch on the CPU, ``simulate(seed=[...])`` is
+    faster (:func:`one_network_at_a_time`).
+
     ``checkpoint_ms`` bounds the memory of reverse mode: the run is a scan over chunks of that length
     whose steps are recomputed in the backward pass (``jax.checkpoint``), so a gradient keeps the
     state at each chunk boundary plus one chunk's per-step residuals instead of every step's, at the
