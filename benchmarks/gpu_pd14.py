@@ -86,9 +86,12 @@ def main() -> None:
     out = {"jax": jax.__version__, "backend": jax.default_backend(), "devices": [str(d) for d in jax.devices()],
            "date": time.strftime("%Y-%m-%d")}
     path = Path(args.out) / "gpu_pd14.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
 
-    def dump():
-        path.write_text(json.dumps(out, indent=1))
+    def dump():  # after each part, so a run cut short keeps what it measured; never a half-written file
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(out, indent=1))
+        os.replace(tmp, path)
         print(json.dumps(out), flush=True)
 
     if not args.skip_full:
