@@ -24,3 +24,11 @@ def test_network_2003_rasters_unchanged(seed):
 def test_default_study_rasters_unchanged():
     got = {f"study/default/{r.run_id.rsplit('__', 1)[0]}": golden.run_study(r) for r in golden.study_runs()}
     assert got == {k: v for k, v in WANT.items() if k.startswith("study/")}
+
+
+def test_poisson_driven_iaf_network_unchanged():
+    assert golden.run_iaf_poisson(1) == WANT["iaf_poisson/seed1"]
+
+
+def test_microcircuit_unchanged():
+    assert golden.run_pd14(3) == WANT["pd14_5pct/seed3"]
