@@ -186,13 +186,13 @@ def simulate(model: Model, duration_ms: float | None = None, dt_ms: float | None
         raise ConfigurationError("seed", seed, "a list of seeds, one per parameter set, with params_batched=True")
     p = model.params if params is None else _check_params(model, params, params_batched)
     static, struct = prepare(model, dt_ms, p)
+    sequential = batched and one_network_at_a_time(static)
     if batched:
         _check_batch_memory(static, len(seeds))
-        if not one_network_at_a_time(static):
+        if not sequential:
             _check_batch(static, len(seeds))
     rec = model.cfg.probe_spec["options"]["record_neurons"]
     n_rec = model.n if rec is None else len(rec)
-    sequential = batched and one_network_at_a_time(static)
     chunk = _chunk_steps(static, n_steps, n_rec, len(seeds), chunk_ms, dt_ms, 1 if sequential else None)
     n_chunks = math.ceil(n_steps / chunk)
     every = static.record.every
