@@ -312,11 +312,11 @@ class _Sequential:
 
 def _check_batch_memory(static, n_seeds: int) -> None:
     """The ring buffers of every network of a batch must fit in memory together (before any allocation)."""
-    from .engine.prepare import physical_memory_bytes
+    from .engine.prepare import ring_buffer_bytes, ring_memory_budget
 
-    item = 8 if static.dtype == "float64" else 4
-    per_seed = sum(2 * ps.d_len * (ps.n + 1) * item for ps in (static.prop, *static.sources) if ps.kind in TABLE_KERNELS)
-    budget = physical_memory_bytes() / 2
+    per_seed = sum(ring_buffer_bytes(ps.d_len, ps.n, static.dtype) for ps in (static.prop, *static.sources)
+                   if ps.kind in TABLE_KERNELS)
+    budget = ring_memory_budget()
     if per_seed and n_seeds * per_seed > budget:
         raise ConfigurationError("seed", f"{n_seeds} seeds", f"at most {int(budget // per_seed)} seeds of this model in "
                                  f"one call: their ring buffers of future arrivals need {per_seed / 2**20:.3g} MiB "

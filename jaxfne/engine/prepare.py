@@ -16,7 +16,7 @@ from .static import DriveStatic, Static
 from .surrogate import Surrogate
 from .transfer import device_array
 
-__all__ = ["BATCH_CAPACITY", "prepare"]
+__all__ = ["BATCH_CAPACITY", "prepare", "ring_buffer_bytes", "ring_memory_budget"]
 
 #: Spikes per gather-and-scatter batch of the ``batched`` kernel: a step with more loops over batches.
 BATCH_CAPACITY = 128
@@ -105,11 +105,20 @@ def _check_ring_memory(model, longest: float, dt_ms: float, field: str) -> None:
     from ..errors import ConfigurationError
 
     d_len = longest / dt_ms + 2
-    item = 8 if model.static.dtype == "float64" else 4
-    need = 2 * d_len * (model.n + 1) * item
-    if d_len > 2**31 - 1 or need > physical_memory_bytes() / 2:
+    need = ring_buffer_bytes(d_len, model.n, model.static.dtype)
+    if d_len > 2**31 - 1 or need > ring_memory_budget():
         raise ConfigurationError(field, longest, f"delays whose ring buffer fits in memory: {longest:g} ms at dt "
                                  f"{dt_ms:g} ms for {model.n} neurons needs {need / 2**30:.3g} GiB")
+
+
+def ring_buffer_bytes(d_len: float, n: int, dtype: str) -> float:
+    """Bytes of one ring buffer of future arrivals, ``[2, d_len, n + 1]`` of the run's float."""
+    return 2 * d_len * (n + 1) * (8 if dtype == "float64" else 4)
+
+
+def ring_memory_budget() -> float:
+    """What the ring buffers of one run (all its networks together) may take: half the machine's memory."""
+    return physical_memory_bytes() / 2
 
 
 def physical_memory_bytes() -> float:
